@@ -1,0 +1,146 @@
+package dev.backbone.invalidator;
+
+import dev.backbone.events.Settings;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Configuration of the cache invalidator. {@link #toString()} masks the database password.
+ *
+ * @param bootstrapServers      Kafka bootstrap servers ({@code bootstrap.servers}, required)
+ * @param databaseHostname      PostgreSQL host ({@code database.hostname}, default 127.0.0.1)
+ * @param databasePort          PostgreSQL port ({@code database.port}, default 5432)
+ * @param databaseName          database to capture ({@code database.dbname}, default {@code backbone})
+ * @param databaseUser          user with the REPLICATION attribute ({@code database.user}, default {@code postgres})
+ * @param databasePassword      its password ({@code database.password}, default empty); never logged
+ * @param slotName              logical replication slot ({@code slot.name}, default {@code backbone}); it outlives the
+ *                              process so that a restart resumes where it stopped
+ * @param publicationName       pgoutput publication, created for the included tables when missing
+ *                              ({@code publication.name}, default {@code backbone_publication})
+ * @param tableIncludeList      captured tables as {@code schema.table} ({@code table.include.list}, default
+ *                              {@code public.products,public.categories}); they must exist before the start
+ * @param offsetStorageFile     file where Debezium stores the last captured WAL position ({@code offset.storage.file},
+ *                              default {@code backbone-cache-invalidator/SLOT.offsets} in {@code java.io.tmpdir})
+ * @param offsetFlushIntervalMs how often captured positions are written to that file and confirmed to PostgreSQL
+ *                              ({@code offset.flush.interval.ms}, default 1000); a crash replays at most this much
+ * @param pollIntervalMs        how long Debezium waits for a new batch of changes ({@code poll.interval.ms},
+ *                              default 10; Debezium's own default of 500 adds half a second of lag)
+ * @param captureEnabled        whether this process runs the Debezium engine ({@code capture.enabled}, default true);
+ *                              false when Kafka Connect fills {@code backbone.db-changes} in a distributed deployment
+ */
+public record CacheInvalidatorConfig(
+        String bootstrapServers,
+        String databaseHostname,
+        int databasePort,
+        String databaseName,
+        String databaseUser,
+        String databasePassword,
+        String slotName,
+        String publicationName,
+        List<String> tableIncludeList,
+        Path offsetStorageFile,
+        long offsetFlushIntervalMs,
+        long pollIntervalMs,
+        boolean captureEnabled) {
+
+    /** The service name in configuration errors and logs. */
+    public static final String SERVICE_NAME = "cache-invalidator";
+
+    static final List<String> DEFAULT_TABLES = List.of("public.products", "public.categories");
+
+    /** PostgreSQL accepts lower-case letters, digits and underscores in slot names, at most 63 of them. */
+    private static final Pattern SLOT_NAME = Pattern.compile("[a-z0-9_]{1,63}");
+    private static final Pattern TABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]*\\.[A-Za-z_][A-Za-z0-9_$]*");
+
+    public CacheInvalidatorConfig {
+        tableIncludeList = List.copyOf(tableIncludeList);
+    }
+
+    /**
+     * Reads and validates every key.
+     *
+     * @throws IllegalArgumentException listing every invalid key with its value and what is accepted
+     */
+    public static CacheInvalidatorConfig from(Settings settings) {
+        String slotName = settings.string("slot.name", "backbone");
+        String password = settings.raw("database.password");
+        String offsetFile = settings.raw("offset.storage.file");
+        var config = new CacheInvalidatorConfig(
+                settings.requiredString("bootstrap.servers", "the Kafka bootstrap servers, such as 127.0.0.1:9092"),
+                settings.string("database.hostname", "127.0.0.1"),
+                settings.integer("database.port", 5432, 1, 65535),
+                settings.string("database.dbname", "backbone"),
+                settings.string("database.user", "postgres"),
+                password == null ? "" : password,
+                slotName,
+                settings.string("publication.name", "backbone_publication"),
+                settings.list("table.include.list", DEFAULT_TABLES),
+                offsetFile == null || offsetFile.isBlank() ? defaultOffsetFile(slotName) : Path.of(offsetFile.trim()),
+                settings.longValue("offset.flush.interval.ms", 1_000, 10, 600_000),
+                settings.longValue("poll.interval.ms", 10, 1, 60_000),
+                settings.bool("capture.enabled", true));
+        checkNames(config, settings);
+        settings.requireValid(SERVICE_NAME);
+        return config;
+    }
+
+    /**
+     * Returns the configuration for the embedded stack: PostgreSQL on 127.0.0.1 with the default database and user,
+     * every other key at its default.
+     */
+    public static CacheInvalidatorConfig forEmbedded(String bootstrapServers, int postgresPort) {
+        return from(Settings.of(Map.of(
+                "bootstrap.servers", bootstrapServers,
+                "database.port", Integer.toString(postgresPort))));
+    }
+
+    /** Returns a copy that stores Debezium offsets in {@code file}. */
+    public CacheInvalidatorConfig withOffsetStorageFile(Path file) {
+        return new CacheInvalidatorConfig(bootstrapServers, databaseHostname, databasePort, databaseName, databaseUser,
+                databasePassword, slotName, publicationName, tableIncludeList, file, offsetFlushIntervalMs,
+                pollIntervalMs, captureEnabled);
+    }
+
+    /** Returns the JDBC URL of the captured database, without credentials. */
+    public String jdbcUrl() {
+        return "jdbc:postgresql://" + databaseHostname + ":" + databasePort + "/" + databaseName;
+    }
+
+    @Override
+    public String toString() {
+        return "CacheInvalidatorConfig[bootstrapServers=" + bootstrapServers
+                + ", database=" + databaseUser + "@" + databaseHostname + ":" + databasePort + "/" + databaseName
+                + ", databasePassword=" + (databasePassword.isEmpty() ? "(empty)" : "(set)")
+                + ", slotName=" + slotName + ", publicationName=" + publicationName
+                + ", tableIncludeList=" + tableIncludeList + ", offsetStorageFile=" + offsetStorageFile
+                + ", offsetFlushIntervalMs=" + offsetFlushIntervalMs + ", pollIntervalMs=" + pollIntervalMs
+                + ", captureEnabled=" + captureEnabled + "]";
+    }
+
+    private static Path defaultOffsetFile(String slotName) {
+        return Path.of(System.getProperty("java.io.tmpdir"), "backbone-cache-invalidator", slotName + ".offsets");
+    }
+
+    private static void checkNames(CacheInvalidatorConfig config, Settings settings) {
+        if (!SLOT_NAME.matcher(config.slotName()).matches()) {
+            settings.addProblem("slot.name=" + config.slotName()
+                    + " is invalid; accepted: 1 to 63 lower-case letters, digits and underscores");
+        }
+        if (!SLOT_NAME.matcher(config.publicationName()).matches()) {
+            settings.addProblem("publication.name=" + config.publicationName()
+                    + " is invalid; accepted: 1 to 63 lower-case letters, digits and underscores");
+        }
+        if (config.tableIncludeList().isEmpty()) {
+            settings.addProblem("table.include.list is empty; list at least one table as schema.table, such as "
+                    + String.join(",", DEFAULT_TABLES));
+        }
+        for (String table : config.tableIncludeList()) {
+            if (!TABLE_NAME.matcher(table).matches()) {
+                settings.addProblem("table.include.list contains " + table
+                        + ", which is invalid; accepted: schema.table names, such as public.products");
+            }
+        }
+    }
+}

@@ -1,0 +1,28 @@
+package dev.backbone.launcher;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code backbone} command. */
+@Command(name = "backbone", mixinStandardHelpOptions = true, version = "backbone 0.1.0",
+        description = "Runs Backbone, the request path of a consumer web application as an event-sourced Kafka pipeline.",
+        subcommands = {DemoCommand.class, ServeCommand.class})
+public final class Backbone implements Runnable {
+
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns the exit code, without exiting; tests call this. */
+    public static int run(String... args) {
+        return new CommandLine(new Backbone()).execute(args);
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command; try 'backbone demo' or 'backbone serve'");
+    }
+}

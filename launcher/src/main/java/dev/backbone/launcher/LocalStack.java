@@ -1,0 +1,245 @@
+package dev.backbone.launcher;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.backbone.appserver.AppServer;
+import dev.backbone.appserver.AppServerConfig;
+import dev.backbone.embedded.EmbeddedStack;
+import dev.backbone.events.DnsRecord;
+import dev.backbone.events.Settings;
+import dev.backbone.events.Topics;
+import dev.backbone.ingest.FrontDoor;
+import dev.backbone.ingest.IngestConfig;
+import dev.backbone.invalidator.CacheInvalidator;
+import dev.backbone.invalidator.CacheInvalidatorConfig;
+import dev.backbone.routing.RoutingConfig;
+import dev.backbone.routing.RoutingService;
+import dev.backbone.storage.CatalogueSeeder;
+import dev.backbone.storage.Database;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The whole Backbone stack in one JVM on the embedded default: Kafka and PostgreSQL in-process, the catalogue seeded,
+ * DNS records for {@value #SITE} published, then the cache invalidator, the routing layer, the app servers and the
+ * front door. {@link #close()} stops everything in reverse order.
+ */
+public final class LocalStack implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(LocalStack.class);
+
+    /** The demo site; its global DNS record lists both load balancers of the routing layer. */
+    public static final String SITE = "shop.example.com";
+    public static final List<String> LOAD_BALANCERS = List.of("lb-1", "lb-2");
+    public static final String POOL = "shop";
+
+    private final Deque<AutoCloseable> started = new ArrayDeque<>();
+    private final Map<String, PrometheusMeterRegistry> registries = new LinkedHashMap<>();
+    private final List<AppServer> appServers = new ArrayList<>();
+    private EmbeddedStack embedded;
+    private HikariDataSource dataSource;
+    private FrontDoor frontDoor;
+    private CatalogueSeeder.SeedResult seed;
+    private long readyAtNanos;
+
+    private LocalStack() {
+    }
+
+    /**
+     * Starts every component and waits until a request through the front door is answered with 200.
+     *
+     * @param progress receives one line per start-up step
+     * @throws IllegalStateException when a component cannot start; everything started so far is stopped first
+     */
+    public static LocalStack start(StackOptions options, java.util.function.Consumer<String> progress) {
+        var stack = new LocalStack();
+        long startedAt = System.nanoTime();
+        try {
+            stack.startAll(options, progress);
+        } catch (RuntimeException e) {
+            stack.close();
+            throw e;
+        }
+        stack.readyAtNanos = System.nanoTime() - startedAt;
+        return stack;
+    }
+
+    private void startAll(StackOptions options, java.util.function.Consumer<String> progress) {
+        progress.accept("starting PostgreSQL and Kafka (in-process)");
+        embedded = EmbeddedStack.start();
+        started.push(embedded);
+        String bootstrap = embedded.bootstrapServers();
+
+        progress.accept("migrating the schema and seeding " + options.products() + " products in " + options.categories() + " categories");
+        dataSource = Database.pool(embedded.postgres().jdbcUrl(), 8);
+        started.push(dataSource);
+        Database.migrate(dataSource);
+        seed = CatalogueSeeder.seed(dataSource, options.categories(), options.products(), 42L);
+        publishDnsRecords(bootstrap);
+
+        progress.accept("starting change data capture (Debezium, pgoutput)");
+        Path offsets = tempFile("backbone-offsets-", ".dat");
+        var invalidator = CacheInvalidator.start(CacheInvalidatorConfig.from(Settings.of(Map.of(
+                "bootstrap.servers", bootstrap,
+                "database.port", String.valueOf(embedded.postgres().port()),
+                "offset.storage.file", offsets.toString()))), registry("cache-invalidator"));
+        started.push(invalidator);
+        if (!invalidator.awaitCapturing(Duration.ofSeconds(60))) {
+            throw new IllegalStateException("change data capture did not start within 60 s");
+        }
+
+        progress.accept("starting the routing layer (Kafka Streams: DNS and load balancer)");
+        var routing = RoutingService.start(RoutingConfig.from(Settings.of(Map.of(
+                "bootstrap.servers", bootstrap,
+                "state.dir", tempDir("backbone-streams-").toString(),
+                "lb.addresses", String.join(",", LOAD_BALANCERS),
+                "lb.pool", POOL))), registry("routing-streams"));
+        started.push(routing);
+        if (!routing.awaitRunning(Duration.ofSeconds(60))) {
+            throw new IllegalStateException("the routing layer did not reach RUNNING within 60 s");
+        }
+
+        progress.accept("starting " + options.appServers() + " app servers");
+        for (int i = 1; i <= options.appServers(); i++) {
+            String id = "app-" + i;
+            var appServer = AppServer.start(AppServerConfig.from(Settings.of(Map.of(
+                    "server.id", id,
+                    "pool", POOL,
+                    "bootstrap.servers", bootstrap,
+                    "jdbc.url", embedded.postgres().jdbcUrl()))), registry(id));
+            started.push(appServer);
+            appServers.add(appServer);
+        }
+
+        progress.accept("starting the front door");
+        frontDoor = FrontDoor.start(IngestConfig.from(Settings.of(Map.of(
+                "bootstrap.servers", bootstrap,
+                "http.port", String.valueOf(options.httpPort())))), registry("request-ingest"));
+        started.push(frontDoor);
+        awaitFirstAnswer();
+    }
+
+    private void publishDnsRecords(String bootstrap) {
+        var record = new DnsRecord(DnsRecord.SCHEMA_VERSION, SITE, DnsRecord.GLOBAL, DnsRecord.Type.A, LOAD_BALANCERS, null, 60, 1);
+        try (var producer = new KafkaProducer<>(Map.<String, Object>of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "all"),
+                new StringSerializer(), Topics.DNS_RECORDS.valueSerde().serializer())) {
+            producer.send(new ProducerRecord<>(Topics.DNS_RECORDS.name(), record.key(), record)).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while publishing DNS records", e);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot publish the DNS record of " + SITE + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Polls the front door until a product read is answered 200, which proves every stage of the path is up. */
+    private void awaitFirstAnswer() {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        HttpRequest probe = HttpRequest.newBuilder(frontDoor.uri().resolve("/products/1"))
+                .header("Host", SITE).header("X-Client-Id", "readiness-probe").timeout(Duration.ofSeconds(5)).GET().build();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        String last = "no answer";
+        while (System.nanoTime() < deadline) {
+            try {
+                HttpResponse<String> response = client.send(probe, HttpResponse.BodyHandlers.ofString());
+                if (response.statusCode() == 200) {
+                    return;
+                }
+                last = response.statusCode() + " " + response.body();
+            } catch (java.io.IOException e) {
+                last = e.toString();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for the stack", e);
+            }
+            // Heartbeats arrive every second; a short pause between probes keeps the log quiet.
+            java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(200).toNanos());
+        }
+        throw new IllegalStateException("the stack did not answer GET /products/1 with 200 within 60 s; last answer: " + last);
+    }
+
+    private PrometheusMeterRegistry registry(String component) {
+        var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        registry.config().commonTags("component", component);
+        registries.put(component, registry);
+        return registry;
+    }
+
+    private static Path tempDir(String prefix) {
+        try {
+            return Files.createTempDirectory(prefix);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static Path tempFile(String prefix, String suffix) {
+        return tempDir(prefix).resolve("offsets" + suffix);
+    }
+
+    public URI frontDoorUri() {
+        return frontDoor.uri();
+    }
+
+    public String jdbcUrl() {
+        return embedded.postgres().jdbcUrl();
+    }
+
+    public String psqlUri() {
+        return embedded.postgres().psqlUri();
+    }
+
+    public String bootstrapServers() {
+        return embedded.bootstrapServers();
+    }
+
+    public List<AppServer> appServers() {
+        return Collections.unmodifiableList(appServers);
+    }
+
+    public CatalogueSeeder.SeedResult seed() {
+        return seed;
+    }
+
+    /** Returns how long {@link #start} took until the first request was answered. */
+    public Duration startUpTime() {
+        return Duration.ofNanos(readyAtNanos);
+    }
+
+    public Map<String, PrometheusMeterRegistry> registries() {
+        return Collections.unmodifiableMap(registries);
+    }
+
+    /** Stops every started component in reverse order, logging and continuing past failures. Idempotent. */
+    @Override
+    public void close() {
+        while (!started.isEmpty()) {
+            AutoCloseable component = started.pop();
+            try {
+                component.close();
+            } catch (Exception e) {
+                log.warn("Cannot stop {} cleanly: {}", component.getClass().getSimpleName(), e.toString());
+            }
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package dev.backbone.launcher;
+
+import java.io.PrintStream;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code backbone serve}: keeps the stack up until interrupted and prints how to reach it. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Starts the whole stack in one JVM and keeps it up until Ctrl-C, printing the front door URL, "
+                + "the JDBC URL and the Kafka bootstrap servers.")
+final class ServeCommand implements Callable<Integer> {
+
+    @Option(names = "--port", defaultValue = "8080", description = "Front-door HTTP port on 127.0.0.1; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--products", defaultValue = "10000", description = "Products to seed (default: ${DEFAULT-VALUE}).")
+    int products;
+
+    @Option(names = "--categories", defaultValue = "100", description = "Categories to seed (default: ${DEFAULT-VALUE}).")
+    int categories;
+
+    @Option(names = "--app-servers", defaultValue = "2", description = "App servers to run (default: ${DEFAULT-VALUE}).")
+    int appServers;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintStream out = System.out;
+        out.println("Backbone: starting the stack on the embedded default");
+        LocalStack stack = LocalStack.start(new StackOptions(port, appServers, products, categories), step -> out.println("  " + step));
+        var stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            out.println("Stopping the stack");
+            stack.close();
+            out.println("Stopped cleanly");
+            stopped.countDown();
+        }, "backbone-shutdown"));
+        out.printf("Backbone is up (started in %.1f s). Press Ctrl-C to stop.%n", stack.startUpTime().toMillis() / 1000.0);
+        out.println("  front door         " + stack.frontDoorUri());
+        out.println("  JDBC URL           " + stack.jdbcUrl());
+        out.println("  psql               psql " + stack.psqlUri());
+        out.println("  Kafka bootstrap    " + stack.bootstrapServers());
+        out.println("Try:");
+        out.println("  curl -H 'Host: " + LocalStack.SITE + "' " + stack.frontDoorUri().resolve("/products/42"));
+        out.flush();
+        stopped.await();
+        return 0;
+    }
+}

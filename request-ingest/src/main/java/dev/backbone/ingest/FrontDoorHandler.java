@@ -1,0 +1,226 @@
+package dev.backbone.ingest;
+
+import dev.backbone.events.ClientRequest;
+import dev.backbone.events.ClientResponse;
+import dev.backbone.events.Topics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns every HTTP request, whatever its method and path, into a {@link ClientRequest} on
+ * {@code backbone.client-requests} and answers with the matching {@link ClientResponse}. The request is answered only
+ * after Kafka acknowledged it (acks=all); a send that fails is answered 503 with {@code Retry-After}.
+ */
+final class FrontDoorHandler extends Handler.Abstract {
+
+    private static final Logger log = LoggerFactory.getLogger(FrontDoorHandler.class);
+
+    /** Headers that describe one hop and are not copied from an app server's answer. */
+    private static final Set<String> HOP_BY_HOP = Set.of("connection", "content-length", "transfer-encoding", "keep-alive",
+            "upgrade", "te", "trailer", "proxy-connection");
+
+    private final IngestConfig config;
+    private final Producer<String, ClientRequest> producer;
+    private final PendingRequests pending;
+    private final MeterRegistry registry;
+    private final Map<String, Timer> timersByStatusClass = new ConcurrentHashMap<>();
+
+    FrontDoorHandler(IngestConfig config, Producer<String, ClientRequest> producer, PendingRequests pending, MeterRegistry registry) {
+        this.config = config;
+        this.producer = producer;
+        this.pending = pending;
+        this.registry = registry;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+        long startedNanos = System.nanoTime();
+        String requestId = UUID.randomUUID().toString();
+        long declaredLength = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
+        if (declaredLength > config.maxBodyBytes()) {
+            write(response, callback, tooLarge(requestId, declaredLength), startedNanos);
+            return true;
+        }
+        Content.Source.asByteArrayAsync(request, config.maxBodyBytes()).whenComplete((body, error) -> {
+            if (error != null) {
+                write(response, callback, bodyError(requestId, error), startedNanos);
+                return;
+            }
+            accept(request, response, callback, requestId, body, startedNanos);
+        });
+        return true;
+    }
+
+    private void accept(Request request, Response response, Callback callback, String requestId, byte[] body, long startedNanos) {
+        ClientRequest event;
+        try {
+            event = toEvent(request, requestId, body);
+        } catch (BadRequestException e) {
+            write(response, callback, ClientResponse.error(requestId, 400, "bad_request", e.getMessage(), e.fields(),
+                    config.ingestId(), System.currentTimeMillis()), startedNanos);
+            return;
+        }
+        CompletableFuture<ClientResponse> answer = pending.register(requestId);
+        if (answer == null) {
+            write(response, callback, unavailable(requestId, "too many requests awaiting an answer (max.pending.requests="
+                    + config.maxPendingRequests() + ")"), startedNanos);
+            return;
+        }
+        answer.whenComplete((result, error) -> write(response, callback, result, startedNanos));
+        try {
+            producer.send(new ProducerRecord<>(Topics.CLIENT_REQUESTS.name(), event.clientId(), event), (metadata, sendError) -> {
+                if (sendError != null) {
+                    log.warn("Cannot publish request {}: {}", requestId, sendError.toString());
+                    pending.fail(requestId, unavailable(requestId, "cannot reach Kafka: " + sendError.getMessage()));
+                }
+            });
+        } catch (KafkaException e) {
+            log.warn("Cannot publish request {}: {}", requestId, e.toString());
+            pending.fail(requestId, unavailable(requestId, "cannot reach Kafka: " + e.getMessage()));
+        }
+    }
+
+    private ClientRequest toEvent(Request request, String requestId, byte[] body) throws BadRequestException {
+        var fields = request.getHeaders();
+        String host = request.getHttpURI().getHost();
+        if (host == null || host.isBlank()) {
+            throw new BadRequestException("missing Host header; name the site, such as 'Host: shop.example.com'", Map.of("field", "Host"));
+        }
+        String clientId = headerOrDefault(fields.get("X-Client-Id"), "ip-" + Request.getRemoteAddr(request).replace(':', '.'));
+        String region = headerOrDefault(fields.get("X-Client-Region"), config.defaultRegion());
+        String country = headerOrDefault(fields.get("X-Client-Country"), config.defaultCountry());
+        if (!RequestValidation.isValidClientId(clientId)) {
+            throw invalidHeader("X-Client-Id", clientId, RequestValidation.CLIENT_ID_RULE);
+        }
+        if (!RequestValidation.isValidRegion(region)) {
+            throw invalidHeader("X-Client-Region", region, RequestValidation.REGION_RULE);
+        }
+        if (!RequestValidation.isValidCountry(country)) {
+            throw invalidHeader("X-Client-Country", country, RequestValidation.COUNTRY_RULE);
+        }
+        Map<String, String> headers = new HashMap<>();
+        for (HttpField field : fields) {
+            headers.merge(field.getLowerCaseName(), field.getValue(), (a, b) -> a + ", " + b);
+        }
+        String path = request.getHttpURI().getDecodedPath();
+        String query = request.getHttpURI().getQuery();
+        long now = System.currentTimeMillis();
+        return new ClientRequest(ClientRequest.SCHEMA_VERSION, requestId, clientId, region, country, host,
+                request.getMethod().toUpperCase(Locale.ROOT), path == null || path.isEmpty() ? "/" : path, query, headers,
+                decodeBody(body), config.ingestId(), config.replyPartition(), now, now + config.responseTimeoutMs());
+    }
+
+    private static String decodeBody(byte[] body) throws BadRequestException {
+        if (body.length == 0) {
+            return null;
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(body)).toString();
+        } catch (CharacterCodingException e) {
+            throw new BadRequestException("request body is not valid UTF-8; send UTF-8 text such as JSON", Map.of("field", "body"));
+        }
+    }
+
+    private static String headerOrDefault(String value, String defaultValue) {
+        return value == null || value.isBlank() ? defaultValue : value.trim();
+    }
+
+    private static BadRequestException invalidHeader(String name, String value, String rule) {
+        String shown = value.length() > 64 ? value.substring(0, 64) + "..." : value;
+        return new BadRequestException("invalid " + name + " header '" + shown + "'; accepted: " + rule,
+                Map.of("field", name, "accepted", rule));
+    }
+
+    private ClientResponse tooLarge(String requestId, long length) {
+        return ClientResponse.error(requestId, 413, "payload_too_large",
+                "request body of " + length + " bytes exceeds the limit of " + config.maxBodyBytes() + " bytes (max.body.bytes)",
+                Map.of("field", "body"), config.ingestId(), System.currentTimeMillis());
+    }
+
+    private ClientResponse bodyError(String requestId, Throwable error) {
+        Throwable cause = error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof IllegalArgumentException) {
+            return ClientResponse.error(requestId, 413, "payload_too_large",
+                    "request body exceeds the limit of " + config.maxBodyBytes() + " bytes (max.body.bytes)",
+                    Map.of("field", "body"), config.ingestId(), System.currentTimeMillis());
+        }
+        return ClientResponse.error(requestId, 400, "bad_request", "cannot read the request body: " + cause.getMessage(),
+                Map.of("field", "body"), config.ingestId(), System.currentTimeMillis());
+    }
+
+    private ClientResponse unavailable(String requestId, String message) {
+        var base = ClientResponse.error(requestId, 503, "service_unavailable", message, null, config.ingestId(), System.currentTimeMillis());
+        var headers = new HashMap<>(base.headers());
+        headers.put("retry-after", "1");
+        return new ClientResponse(ClientResponse.SCHEMA_VERSION, requestId, 503, headers, base.body(), base.servedBy(), base.answeredAtMs());
+    }
+
+    private void write(Response response, Callback callback, ClientResponse answer, long startedNanos) {
+        try {
+            response.setStatus(answer.status());
+            answer.headers().forEach((name, value) -> {
+                if (!HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT))) {
+                    response.getHeaders().put(name, value);
+                }
+            });
+            response.getHeaders().put("X-Request-Id", answer.requestId());
+            if (answer.servedBy() != null) {
+                response.getHeaders().put("X-Served-By", answer.servedBy());
+            }
+            Content.Sink.write(response, true, answer.body(), callback);
+        } catch (RuntimeException e) {
+            log.warn("Cannot write the answer to request {}: {}", answer.requestId(), e.toString());
+            callback.failed(e);
+        }
+        timer(answer.status()).record(System.nanoTime() - startedNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    private Timer timer(int status) {
+        String statusClass = (status / 100) + "xx";
+        return timersByStatusClass.computeIfAbsent(statusClass, key -> Timer.builder("backbone.ingest.requests")
+                .description("HTTP requests answered by the front door, from arrival to answer")
+                .tag("status", key)
+                .publishPercentileHistogram()
+                .register(registry));
+    }
+
+    /** A request the front door rejects before publishing it, with the fields to show the client. */
+    private static final class BadRequestException extends Exception {
+        private final Map<String, String> fields;
+
+        BadRequestException(String message, Map<String, String> fields) {
+            super(message);
+            this.fields = fields;
+        }
+
+        Map<String, String> fields() {
+            return fields;
+        }
+    }
+}

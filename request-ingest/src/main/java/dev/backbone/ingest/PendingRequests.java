@@ -1,0 +1,76 @@
+package dev.backbone.ingest;
+
+import dev.backbone.events.ClientResponse;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Requests that were published and await their {@link ClientResponse}. Each request completes exactly once: with the
+ * first response that arrives, with a 504 when the timeout passes, or with an error answer from the front door itself.
+ * Thread-safe.
+ */
+final class PendingRequests {
+
+    private final Map<String, CompletableFuture<ClientResponse>> pending = new ConcurrentHashMap<>();
+    private final int maxPending;
+    private final long timeoutMs;
+    private final String ingestId;
+    private final AtomicLong unmatchedResponses = new AtomicLong();
+
+    PendingRequests(int maxPending, long timeoutMs, String ingestId) {
+        this.maxPending = maxPending;
+        this.timeoutMs = timeoutMs;
+        this.ingestId = ingestId;
+    }
+
+    /**
+     * Registers a request and returns the future of its answer, or {@code null} when {@code maxPending} requests
+     * already wait. The future completes with a 504 answer once the timeout passes.
+     */
+    CompletableFuture<ClientResponse> register(String requestId) {
+        if (pending.size() >= maxPending) {
+            return null;
+        }
+        var future = new CompletableFuture<ClientResponse>();
+        pending.put(requestId, future);
+        future.completeOnTimeout(gatewayTimeout(requestId), timeoutMs, TimeUnit.MILLISECONDS);
+        future.whenComplete((response, error) -> pending.remove(requestId, future));
+        return future;
+    }
+
+    /** Completes the matching request with a response from Kafka; returns false for an unknown or already answered id. */
+    boolean complete(ClientResponse response) {
+        var future = pending.get(response.requestId());
+        if (future == null || !future.complete(response)) {
+            unmatchedResponses.incrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    /** Completes a request with an answer made by the front door itself, such as a 503 when Kafka is unreachable. */
+    void fail(String requestId, ClientResponse answer) {
+        var future = pending.get(requestId);
+        if (future != null) {
+            future.complete(answer);
+        }
+    }
+
+    int size() {
+        return pending.size();
+    }
+
+    /** Returns responses that matched no waiting request: late answers after a 504, or duplicates after a failover. */
+    long unmatchedResponses() {
+        return unmatchedResponses.get();
+    }
+
+    private ClientResponse gatewayTimeout(String requestId) {
+        return ClientResponse.error(requestId, 504, "gateway_timeout",
+                "no response within " + timeoutMs + " ms; set response.timeout.ms to wait longer",
+                null, ingestId, System.currentTimeMillis());
+    }
+}

@@ -1,0 +1,173 @@
+package dev.backbone.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.backbone.embedded.EmbeddedKafka;
+import dev.backbone.embedded.EmbeddedStackExtension;
+import dev.backbone.events.ClientRequest;
+import dev.backbone.events.ClientResponse;
+import dev.backbone.events.Json;
+import dev.backbone.events.Settings;
+import dev.backbone.events.Topics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The front door against a real broker. A small echo responder stands in for the routing layer and app servers, which
+ * the end-to-end test in the launcher covers: it answers every request whose path does not start with /silent.
+ */
+@ExtendWith(EmbeddedStackExtension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class FrontDoorIT {
+
+    private FrontDoor frontDoor;
+    private Thread responder;
+    private final AtomicBoolean responding = new AtomicBoolean(true);
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    @BeforeAll
+    void start(EmbeddedKafka kafka) {
+        frontDoor = FrontDoor.start(IngestConfig.from(Settings.of(Map.of(
+                "bootstrap.servers", kafka.bootstrapServers(),
+                "http.port", "0",
+                "reply.partition", "2",
+                "response.timeout.ms", "1500",
+                "max.body.bytes", "1024"))), new SimpleMeterRegistry());
+        responder = new Thread(() -> echo(kafka.bootstrapServers()), "echo-responder");
+        responder.start();
+    }
+
+    @AfterAll
+    void stop() throws InterruptedException {
+        responding.set(false);
+        responder.join(10_000);
+        frontDoor.close();
+    }
+
+    /** Answers each request with 200 and a JSON echo of what the front door published, on the request's reply partition. */
+    private void echo(String bootstrap) {
+        try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ConsumerConfig.GROUP_ID_CONFIG, "echo-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 50), new StringDeserializer(), Topics.CLIENT_REQUESTS.valueSerde().deserializer());
+             var producer = new KafkaProducer<>(Map.<String, Object>of(
+                     ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "all"),
+                     new StringSerializer(), Topics.RESPONSES.valueSerde().serializer())) {
+            consumer.subscribe(List.of(Topics.CLIENT_REQUESTS.name()));
+            while (responding.get()) {
+                for (var record : consumer.poll(Duration.ofMillis(100))) {
+                    ClientRequest request = record.value();
+                    if (request.path().startsWith("/silent")) {
+                        continue;
+                    }
+                    var body = Json.mapper().valueToTree(request).toString();
+                    var response = new ClientResponse(ClientResponse.SCHEMA_VERSION, request.requestId(), 200,
+                            Map.of("content-type", "application/json"), body, "echo", System.currentTimeMillis());
+                    producer.send(new ProducerRecord<>(Topics.RESPONSES.name(), request.replyPartition(), request.requestId(), response));
+                }
+            }
+        }
+    }
+
+    private HttpResponse<String> send(HttpRequest.Builder builder) throws Exception {
+        return http.send(builder.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpRequest.Builder to(String path) {
+        return HttpRequest.newBuilder(frontDoor.uri().resolve(path)).header("Host", "shop.example.com");
+    }
+
+    @Test
+    void requestBecomesEventAndAnswerReturns() throws Exception {
+        HttpResponse<String> response = send(to("/products/42?x=1").header("X-Client-Id", "alice")
+                .header("X-Client-Region", "eu-west").header("X-Client-Country", "DE")
+                .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString("{\"priceCents\":5}")));
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        var echoed = Json.mapper().readValue(response.body(), ClientRequest.class);
+        assertThat(echoed.clientId()).isEqualTo("alice");
+        assertThat(echoed.region()).isEqualTo("eu-west");
+        assertThat(echoed.country()).isEqualTo("DE");
+        assertThat(echoed.host()).isEqualTo("shop.example.com");
+        assertThat(echoed.method()).isEqualTo("PUT");
+        assertThat(echoed.path()).isEqualTo("/products/42");
+        assertThat(echoed.query()).isEqualTo("x=1");
+        assertThat(echoed.body()).isEqualTo("{\"priceCents\":5}");
+        assertThat(echoed.replyPartition()).isEqualTo(2);
+        assertThat(echoed.header("content-type")).isEqualTo("application/json");
+        assertThat(response.headers().firstValue("X-Request-Id")).contains(echoed.requestId());
+        assertThat(response.headers().firstValue("X-Served-By")).contains("echo");
+    }
+
+    @Test
+    void missingIdentityHeadersGetDefaults() throws Exception {
+        HttpResponse<String> response = send(to("/").GET());
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        var echoed = Json.mapper().readValue(response.body(), ClientRequest.class);
+        assertThat(echoed.clientId()).startsWith("ip-127.0.0.1");
+        assertThat(echoed.region()).isEqualTo("us-east");
+        assertThat(echoed.country()).isEqualTo("US");
+    }
+
+    @Test
+    void invalidRegionHeaderIs400NamingTheHeader() throws Exception {
+        HttpResponse<String> response = send(to("/products/1").header("X-Client-Region", "EU West!").GET());
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(response.body()).contains("X-Client-Region").contains("EU West!").contains("accepted");
+    }
+
+    @Test
+    void invalidCountryHeaderIs400() throws Exception {
+        HttpResponse<String> response = send(to("/products/1").header("X-Client-Country", "Germany").GET());
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(response.body()).contains("X-Client-Country");
+    }
+
+    @Test
+    void oversizedBodyIs413() throws Exception {
+        HttpResponse<String> response = send(to("/products/1").PUT(HttpRequest.BodyPublishers.ofString("x".repeat(5000))));
+
+        assertThat(response.statusCode()).isEqualTo(413);
+        assertThat(response.body()).contains("max.body.bytes");
+    }
+
+    @Test
+    void invalidUtf8BodyIs400() throws Exception {
+        byte[] invalid = {(byte) 0xC3, (byte) 0x28, 'a'};
+        HttpResponse<String> response = send(to("/products/1").PUT(HttpRequest.BodyPublishers.ofByteArray(invalid)));
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(response.body()).contains("UTF-8");
+    }
+
+    @Test
+    void unansweredRequestIs504AfterTimeout() throws Exception {
+        HttpResponse<String> response = send(to("/silent").GET());
+
+        assertThat(response.statusCode()).isEqualTo(504);
+        assertThat(response.body()).contains("response.timeout.ms");
+    }
+}

@@ -1,0 +1,13 @@
+package dev.backbone.storage;
+
+import java.time.Duration;
+
+/**
+ * What {@link CatalogueSeeder#seed} wrote.
+ *
+ * @param categoriesInserted categories inserted; rows whose id already existed are not counted
+ * @param productsInserted   products inserted; rows whose id already existed are not counted
+ * @param elapsed            wall-clock time of the whole seed
+ */
+public record SeedResult(int categoriesInserted, int productsInserted, Duration elapsed) {
+}
