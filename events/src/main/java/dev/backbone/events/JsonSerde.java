@@ -1,6 +1,7 @@
 package dev.backbone.events;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import java.io.IOException;
@@ -49,12 +50,22 @@ public final class JsonSerde<T> implements Serde<T>, Serializer<T>, Deserializer
         }
         try {
             return reader.readValue(data);
+        } catch (JsonMappingException e) {
+            throw new SerializationException("invalid " + type.getSimpleName() + " JSON on topic " + topic + fieldOf(e) + ": "
+                    + e.getOriginalMessage(), e);
         } catch (JsonProcessingException e) {
             throw new SerializationException("invalid " + type.getSimpleName() + " JSON on topic " + topic + ": "
                     + e.getOriginalMessage(), e);
         } catch (IOException e) {
             throw new SerializationException("cannot read " + type.getSimpleName() + " on topic " + topic, e);
         }
+    }
+
+    private static String fieldOf(JsonMappingException e) {
+        String path = e.getPath().stream()
+                .map(reference -> reference.getFieldName() != null ? reference.getFieldName() : "[" + reference.getIndex() + "]")
+                .reduce((a, b) -> a + "." + b).orElse("");
+        return path.isEmpty() ? "" : " at field '" + path + "'";
     }
 
     @Override

@@ -34,7 +34,7 @@ final class RoutingMetrics {
                 .description("Maglev lookup-table builds after a pool membership change")
                 .register(registry);
         for (int status : new int[] {400, 404, 502, 503}) {
-            error(status);
+            errorCounter(status);
         }
     }
 
@@ -52,10 +52,14 @@ final class RoutingMetrics {
 
     /** Counts a request answered with an error instead of being routed. */
     void error(int status) {
-        errorsByStatus.computeIfAbsent(status, s -> Counter.builder("backbone.routing.errors")
+        errorCounter(status).increment();
+    }
+
+    private Counter errorCounter(int status) {
+        return errorsByStatus.computeIfAbsent(status, s -> Counter.builder("backbone.routing.errors")
                 .description("Requests answered with an error instead of being routed, by HTTP status")
                 .tag("status", String.valueOf(s))
-                .register(registry)).increment();
+                .register(registry));
     }
 
     void deadLetter(String topic) {

@@ -1,0 +1,37 @@
+package dev.backbone.routing;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.kafka.common.utils.Utils;
+import org.apache.kafka.streams.processor.StreamPartitioner;
+
+/**
+ * Writes a routed request to a partition its app server consumes. Of the partitions the server announced in its last
+ * heartbeat that exist on the topic, the murmur2 hash of the routing key picks one, so one key stays on one partition
+ * while the announcement is unchanged. Without a usable announcement, the hash picks among all partitions, as Kafka's
+ * default partitioner does. Stateless and thread-safe.
+ */
+final class AnnouncedPartitionPartitioner implements StreamPartitioner<String, RoutedOutput> {
+
+    @Override
+    public Optional<Set<Integer>> partitions(String topic, String routingKey, RoutedOutput value, int numPartitions) {
+        return Optional.of(Set.of(partitionFor(routingKey, value.announcedPartitions(), numPartitions)));
+    }
+
+    /** Returns the partition for a routing key, preferring the announced partitions below {@code numPartitions}. */
+    static int partitionFor(String routingKey, List<Integer> announced, int numPartitions) {
+        int hash = Utils.toPositive(Utils.murmur2(routingKey.getBytes(StandardCharsets.UTF_8)));
+        int[] usable = announced.stream()
+                .filter(p -> p != null && p >= 0 && p < numPartitions)
+                .mapToInt(Integer::intValue)
+                .distinct()
+                .sorted()
+                .toArray();
+        if (usable.length == 0) {
+            return hash % numPartitions;
+        }
+        return usable[hash % usable.length];
+    }
+}

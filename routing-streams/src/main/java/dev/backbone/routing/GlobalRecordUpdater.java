@@ -1,0 +1,86 @@
+package dev.backbone.routing;
+
+import dev.backbone.events.JsonSerde;
+import java.nio.charset.StandardCharsets;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * Keeps a global store in step with a compacted topic: a value is parsed and checked, then stored under its canonical
+ * key; a null value deletes. Records are deserialized here rather than by the source, so that a malformed one goes to
+ * the {@link DeadLetterSink} and the global thread goes on.
+ *
+ * <p>Kafka Streams also replays the topic through this processor when it rebuilds the store at start-up, so a
+ * malformed record is dead-lettered again by each instance that rebuilds.
+ */
+abstract class GlobalRecordUpdater<V> implements Processor<byte[], byte[], Void, Void> {
+
+    private final String storeName;
+    private final JsonSerde<V> serde;
+    private final DeadLetterSink deadLetters;
+    private final String consumerName;
+    private final RoutingMetrics metrics;
+    private ProcessorContext<Void, Void> context;
+    private KeyValueStore<String, V> store;
+
+    GlobalRecordUpdater(String storeName, JsonSerde<V> serde, DeadLetterSink deadLetters, String consumerName,
+                        RoutingMetrics metrics) {
+        this.storeName = storeName;
+        this.serde = serde;
+        this.deadLetters = deadLetters;
+        this.consumerName = consumerName;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void init(ProcessorContext<Void, Void> context) {
+        this.context = context;
+        this.store = context.getStateStore(storeName);
+    }
+
+    @Override
+    public void process(Record<byte[], byte[]> record) {
+        String topic = context.recordMetadata().map(RecordMetadata::topic).orElse(storeName);
+        try {
+            if (record.key() == null) {
+                throw new IllegalArgumentException("record key is missing");
+            }
+            String key = canonicalKey(new String(record.key(), StandardCharsets.UTF_8));
+            if (record.value() == null) {
+                store.delete(key);
+                return;
+            }
+            V value = serde.deserialize(topic, record.value());
+            store.put(key, checked(key, value));
+        } catch (IllegalArgumentException | SerializationException e) {
+            deadLetter(topic, record, e);
+        }
+    }
+
+    /**
+     * Returns the key under which a record is stored, from the record key on the topic.
+     *
+     * @throws IllegalArgumentException naming what is wrong with the key
+     */
+    abstract String canonicalKey(String topicKey);
+
+    /**
+     * Returns the value to store after checking it against its canonical key.
+     *
+     * @throws IllegalArgumentException naming the mismatch
+     */
+    abstract V checked(String canonicalKey, V value);
+
+    private void deadLetter(String topic, Record<byte[], byte[]> record, Exception error) {
+        int partition = context.recordMetadata().map(RecordMetadata::partition).orElse(-1);
+        long offset = context.recordMetadata().map(RecordMetadata::offset).orElse(-1L);
+        var letter = DeadLetters.of(topic, partition, offset, record.key(), record.value(), error, consumerName,
+                context.currentSystemTimeMs());
+        deadLetters.send(record.key(), letter);
+        metrics.deadLetter(topic);
+    }
+}

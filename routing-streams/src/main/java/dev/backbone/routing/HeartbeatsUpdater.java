@@ -1,0 +1,29 @@
+package dev.backbone.routing;
+
+import dev.backbone.events.Heartbeat;
+import dev.backbone.events.Topics;
+
+/** Keeps the global store of last heartbeats, keyed by server id, in step with {@code backbone.lb-heartbeats}. */
+final class HeartbeatsUpdater extends GlobalRecordUpdater<Heartbeat> {
+
+    HeartbeatsUpdater(String storeName, DeadLetterSink deadLetters, String consumerName, RoutingMetrics metrics) {
+        super(storeName, Topics.jsonSerde(Topics.LB_HEARTBEATS), deadLetters, consumerName, metrics);
+    }
+
+    @Override
+    String canonicalKey(String topicKey) {
+        if (topicKey.isBlank()) {
+            throw new IllegalArgumentException("record key is blank; expected the sender's server id");
+        }
+        return topicKey;
+    }
+
+    @Override
+    Heartbeat checked(String canonicalKey, Heartbeat heartbeat) {
+        if (!heartbeat.serverId().equals(canonicalKey)) {
+            throw new IllegalArgumentException("record key '" + canonicalKey + "' does not match serverId '"
+                    + heartbeat.serverId() + "'");
+        }
+        return heartbeat;
+    }
+}

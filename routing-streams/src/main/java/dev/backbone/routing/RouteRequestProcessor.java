@@ -1,0 +1,195 @@
+package dev.backbone.routing;
+
+import dev.backbone.events.ClientRequest;
+import dev.backbone.events.ClientResponse;
+import dev.backbone.events.DnsRecord;
+import dev.backbone.events.Heartbeat;
+import dev.backbone.events.RoutedRequest;
+import dev.backbone.routing.RoutingMetrics.LookupResult;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * Routes one client request: resolves its host through the client's DNS cache and the DNS records, walks the
+ * client's address order to the first live load balancer, and picks an app server of that balancer's pool by Maglev
+ * hashing. Writes a {@link RoutedRequest}, or a JSON error answer to the client's reply partition when the request
+ * cannot be routed. All times are the wall clock of the processor context, so that tests can drive it.
+ */
+final class RouteRequestProcessor implements Processor<String, ClientRequest, Object, Object> {
+
+    static final String SERVED_BY = "routing";
+    static final String RESOLVED_BY_CACHE = "cache";
+    static final String RETRY_AFTER_SECONDS = "1";
+
+    private final RoutingConfig config;
+    private final PoolBalancer balancer;
+    private final RoutingMetrics metrics;
+    private ProcessorContext<Object, Object> context;
+    private DnsResolver resolver;
+    private ServerDirectory directory;
+    private ClientDnsCache cache;
+
+    RouteRequestProcessor(RoutingConfig config, PoolBalancer balancer, RoutingMetrics metrics) {
+        this.config = config;
+        this.balancer = balancer;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void init(ProcessorContext<Object, Object> context) {
+        this.context = context;
+        KeyValueStore<String, DnsRecord> records = context.getStateStore(RoutingTopology.DNS_RECORDS_STORE);
+        KeyValueStore<String, Heartbeat> heartbeats = context.getStateStore(RoutingTopology.HEARTBEATS_STORE);
+        KeyValueStore<String, CachedAnswer> cacheStore = context.getStateStore(RoutingTopology.CLIENT_DNS_CACHE_STORE);
+        resolver = new DnsResolver(records::get);
+        directory = new ServerDirectory(heartbeats, config.heartbeatTimeoutMs());
+        cache = new ClientDnsCache(cacheStore, config.dnsCacheMaxEntriesPerClient());
+        // Wall-clock time, because stream time stalls while no requests arrive.
+        context.schedule(Duration.ofMillis(config.dnsCachePurgeIntervalMs()), PunctuationType.WALL_CLOCK_TIME,
+                cache::purgeExpired);
+    }
+
+    @Override
+    public void process(Record<String, ClientRequest> record) {
+        if (record.value() == null) {
+            deadLetter(record, new IllegalArgumentException("ClientRequest value is missing (null record value)"));
+            return;
+        }
+        route(record, record.value(), context.currentSystemTimeMs());
+    }
+
+    private void route(Record<String, ClientRequest> record, ClientRequest request, long nowMs) {
+        String host;
+        try {
+            host = HostNames.canonical(request.host());
+        } catch (IllegalArgumentException e) {
+            metrics.lookup(LookupResult.ERROR);
+            reply(record, request, 400, "invalid_host", e.getMessage(), Map.of("host", request.host()), false, nowMs);
+            return;
+        }
+
+        CachedAnswer answer = cache.get(request.clientId(), host, nowMs);
+        String resolvedBy;
+        if (answer != null) {
+            metrics.lookup(LookupResult.CACHE);
+            resolvedBy = RESOLVED_BY_CACHE;
+        } else {
+            answer = resolve(record, request, host, nowMs);
+            if (answer == null) {
+                return;
+            }
+            resolvedBy = answer.level();
+        }
+
+        if (answer.unknownHost()) {
+            reply(record, request, 404, "unknown_host", "no DNS record for host '" + host + "'", Map.of("host", host),
+                    false, nowMs);
+            return;
+        }
+        routeToLoadBalancer(record, request, host, answer.addresses(), resolvedBy, nowMs);
+    }
+
+    /** Resolves and caches the answer; returns null after answering a resolution error. */
+    private CachedAnswer resolve(Record<String, ClientRequest> record, ClientRequest request, String host, long nowMs) {
+        var resolution = resolver.resolve(host, request.region(), request.country());
+        if (resolution instanceof DnsResolver.Failed failed) {
+            metrics.lookup(LookupResult.ERROR);
+            reply(record, request, 502, "dns_resolution_failed", "cannot resolve host '" + host + "': " + failed.message(),
+                    Map.of("host", host, "reason", failed.reason()), false, nowMs);
+            return null;
+        }
+        CachedAnswer answer;
+        long ttlMs;
+        if (resolution instanceof DnsResolver.Resolved resolved) {
+            metrics.lookup(LookupResult.valueOf(resolved.level().name()));
+            DnsRecord addressRecord = resolved.addressRecord();
+            var order = AddressOrder.forClient(addressRecord.addresses(), request.clientId(), addressRecord.name(),
+                    addressRecord.version());
+            ttlMs = resolved.ttlMs();
+            answer = new CachedAnswer(host, false, order, resolved.level().label(), saturatedAdd(nowMs, ttlMs));
+        } else {
+            metrics.lookup(LookupResult.NXDOMAIN);
+            ttlMs = config.dnsNegativeTtlMs();
+            answer = new CachedAnswer(host, true, List.of(), null, saturatedAdd(nowMs, ttlMs));
+        }
+        if (ttlMs > 0) {
+            cache.put(request.clientId(), answer);
+        }
+        return answer;
+    }
+
+    private void routeToLoadBalancer(Record<String, ClientRequest> record, ClientRequest request, String host,
+                                     List<String> addresses, String resolvedBy, long nowMs) {
+        var skipped = new ArrayList<String>();
+        Heartbeat loadBalancer = null;
+        for (String address : addresses) {
+            loadBalancer = directory.liveLoadBalancer(address, nowMs);
+            if (loadBalancer != null) {
+                break;
+            }
+            skipped.add(address);
+        }
+        if (loadBalancer == null) {
+            reply(record, request, 503, "no_live_load_balancer", "no live load balancer for host '" + host + "'; tried "
+                    + String.join(", ", skipped), Map.of("host", host), true, nowMs);
+            return;
+        }
+
+        String pool = loadBalancer.pool();
+        Map<String, Heartbeat> healthy = directory.healthyAppServers(pool, nowMs);
+        String routingKey = config.hashKey() == RoutingConfig.HashKey.CLIENT ? request.clientId() : request.path();
+        String serverId = balancer.choose(pool, healthy, routingKey);
+        if (serverId == null) {
+            reply(record, request, 503, "no_healthy_server", "no healthy app server in pool '" + pool
+                    + "' behind load balancer '" + loadBalancer.serverId() + "'",
+                    Map.of("host", host, "pool", pool, "load_balancer", loadBalancer.serverId()), true, nowMs);
+            return;
+        }
+
+        var routed = new RoutedRequest(RoutedRequest.SCHEMA_VERSION, request, resolvedBy, loadBalancer.serverId(),
+                skipped, pool, serverId, routingKey, false, nowMs);
+        var output = new RoutedOutput(routed, healthy.get(serverId).partitions());
+        context.forward(new Record<>(routingKey, output, record.timestamp()), RoutingTopology.ROUTED_REQUESTS_SINK);
+        metrics.routed();
+    }
+
+    private void reply(Record<String, ClientRequest> record, ClientRequest request, int status, String error,
+                       String message, Map<String, String> fields, boolean retryLater, long nowMs) {
+        ClientResponse response = ClientResponse.error(request.requestId(), status, error, message, fields, SERVED_BY, nowMs);
+        if (retryLater) {
+            var headers = new HashMap<>(response.headers());
+            headers.put("retry-after", RETRY_AFTER_SECONDS);
+            response = new ClientResponse(response.schemaVersion(), response.requestId(), status, headers,
+                    response.body(), response.servedBy(), response.answeredAtMs());
+        }
+        var output = new ReplyOutput(response, request.replyPartition());
+        context.forward(new Record<>(request.requestId(), output, record.timestamp()), RoutingTopology.RESPONSES_SINK);
+        metrics.error(status);
+    }
+
+    private void deadLetter(Record<String, ClientRequest> record, Exception error) {
+        var metadata = context.recordMetadata();
+        String topic = metadata.map(RecordMetadata::topic).orElse(RoutingTopology.CLIENT_REQUESTS_SOURCE);
+        byte[] key = record.key() == null ? null : record.key().getBytes(StandardCharsets.UTF_8);
+        var letter = DeadLetters.of(topic, metadata.map(RecordMetadata::partition).orElse(-1),
+                metadata.map(RecordMetadata::offset).orElse(-1L), key, null, error, context.applicationId(),
+                context.currentSystemTimeMs());
+        context.forward(new Record<>(key, letter, record.timestamp()), RoutingTopology.DEAD_LETTERS_SINK);
+        metrics.deadLetter(topic);
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long sum = a + b;
+        return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
+    }
+}
