@@ -14,21 +14,36 @@ import java.util.regex.Pattern;
  * @param databasePort          PostgreSQL port ({@code database.port}, default 5432)
  * @param databaseName          database to capture ({@code database.dbname}, default {@code backbone})
  * @param databaseUser          user with the REPLICATION attribute ({@code database.user}, default {@code postgres})
- * @param databasePassword      its password ({@code database.password}, default empty); never logged
- * @param slotName              logical replication slot ({@code slot.name}, default {@code backbone}); it outlives the
+ * @param databasePassword      its password ({@code database.password}, default empty), never logged
+ * @param slotName              logical replication slot ({@code slot.name}, default {@code backbone}). It outlives the
  *                              process so that a restart resumes where it stopped
  * @param publicationName       pgoutput publication, created for the included tables when missing
  *                              ({@code publication.name}, default {@code backbone_publication})
  * @param tableIncludeList      captured tables as {@code schema.table} ({@code table.include.list}, default
- *                              {@code public.products,public.categories}); they must exist before the start
+ *                              {@link #DEFAULT_TABLES}). The publication lists the included tables that exist at
+ *                              start-up, so create them first
  * @param offsetStorageFile     file where Debezium stores the last captured WAL position ({@code offset.storage.file},
  *                              default {@code backbone-cache-invalidator/SLOT.offsets} in {@code java.io.tmpdir})
  * @param offsetFlushIntervalMs how often captured positions are written to that file and confirmed to PostgreSQL
- *                              ({@code offset.flush.interval.ms}, default 1000); a crash replays at most this much
+ *                              ({@code offset.flush.interval.ms}, default 1000). A crash replays the changes of up
+ *                              to this interval
  * @param pollIntervalMs        how long Debezium waits for a new batch of changes ({@code poll.interval.ms},
- *                              default 10; Debezium's own default of 500 adds half a second of lag)
- * @param captureEnabled        whether this process runs the Debezium engine ({@code capture.enabled}, default true);
- *                              false when Kafka Connect fills {@code backbone.db-changes} in a distributed deployment
+ *                              default 10, because Debezium's own default of 500 adds up to half a second of lag)
+ * @param captureEnabled        whether this process runs the Debezium engine ({@code capture.enabled}, default true).
+ *                              Set it to false when Kafka Connect fills {@code backbone.db-changes} in a
+ *                              distributed deployment
+ * @param createTopics          whether start-up creates the missing topics this service reads and writes
+ *                              ({@code topics.create}, default true)
+ * @param topicReplicationFactor replication factor of topics created at start-up ({@code topics.replication.factor},
+ *                              default 1)
+ * @param tombstonesOnDelete    whether the embedded engine writes a tombstone (a null value) after each delete, as
+ *                              Kafka Connect's connector does by default ({@code tombstones.on.delete}, default false).
+ *                              Processing ignores tombstones either way
+ * @param purgeWindowMs         CDN purges are coalesced to one per surrogate key per window of this length
+ *                              ({@code purge.window.ms}, default 100; 0 publishes after every batch)
+ * @param purgeSoft             whether purges are soft, marking CDN objects stale, rather than hard, removing them
+ *                              ({@code purge.mode}, {@code hard} or {@code soft}, default {@code hard})
+ * @param redis                 the Redis L2 tier that receives tombstones ({@code redis.*} keys, off by default)
  */
 public record CacheInvalidatorConfig(
         String bootstrapServers,
@@ -43,12 +58,20 @@ public record CacheInvalidatorConfig(
         Path offsetStorageFile,
         long offsetFlushIntervalMs,
         long pollIntervalMs,
-        boolean captureEnabled) {
+        boolean captureEnabled,
+        boolean createTopics,
+        short topicReplicationFactor,
+        boolean tombstonesOnDelete,
+        long purgeWindowMs,
+        boolean purgeSoft,
+        RedisInvalidatorConfig redis) {
 
     /** The service name in configuration errors and logs. */
     public static final String SERVICE_NAME = "cache-invalidator";
 
-    static final List<String> DEFAULT_TABLES = List.of("public.products", "public.categories");
+    /** The storage module's tables that map to cache keys. */
+    public static final List<String> DEFAULT_TABLES = List.of("public.products", "public.categories",
+            "public.static_assets", "public.accounts");
 
     /** PostgreSQL accepts lower-case letters, digits and underscores in slot names, at most 63 of them. */
     private static final Pattern SLOT_NAME = Pattern.compile("[a-z0-9_]{1,63}");
@@ -80,7 +103,17 @@ public record CacheInvalidatorConfig(
                 offsetFile == null || offsetFile.isBlank() ? defaultOffsetFile(slotName) : Path.of(offsetFile.trim()),
                 settings.longValue("offset.flush.interval.ms", 1_000, 10, 600_000),
                 settings.longValue("poll.interval.ms", 10, 1, 60_000),
-                settings.bool("capture.enabled", true));
+                settings.bool("capture.enabled", true),
+                settings.bool("topics.create", true),
+                (short) settings.integer("topics.replication.factor", 1, 1, Short.MAX_VALUE),
+                settings.bool("tombstones.on.delete", false),
+                settings.longValue("purge.window.ms", 100, 0, 60_000),
+                settings.oneOf("purge.mode", "hard", List.of("hard", "soft")).equals("soft"),
+                new RedisInvalidatorConfig(
+                        settings.raw("redis.uri") == null ? "" : settings.raw("redis.uri").trim(),
+                        settings.string("redis.key.prefix", RedisTombstones.DEFAULT_KEY_PREFIX),
+                        settings.longValue("redis.tombstone.ttl.ms", 60_000, 1_000, 86_400_000),
+                        settings.longValue("redis.timeout.ms", 2_000, 10, 60_000)));
         checkNames(config, settings);
         settings.requireValid(SERVICE_NAME);
         return config;
@@ -100,7 +133,8 @@ public record CacheInvalidatorConfig(
     public CacheInvalidatorConfig withOffsetStorageFile(Path file) {
         return new CacheInvalidatorConfig(bootstrapServers, databaseHostname, databasePort, databaseName, databaseUser,
                 databasePassword, slotName, publicationName, tableIncludeList, file, offsetFlushIntervalMs,
-                pollIntervalMs, captureEnabled);
+                pollIntervalMs, captureEnabled, createTopics, topicReplicationFactor, tombstonesOnDelete, purgeWindowMs,
+                purgeSoft, redis);
     }
 
     /** Returns the JDBC URL of the captured database, without credentials. */
@@ -116,7 +150,10 @@ public record CacheInvalidatorConfig(
                 + ", slotName=" + slotName + ", publicationName=" + publicationName
                 + ", tableIncludeList=" + tableIncludeList + ", offsetStorageFile=" + offsetStorageFile
                 + ", offsetFlushIntervalMs=" + offsetFlushIntervalMs + ", pollIntervalMs=" + pollIntervalMs
-                + ", captureEnabled=" + captureEnabled + "]";
+                + ", captureEnabled=" + captureEnabled + ", createTopics=" + createTopics
+                + ", topicReplicationFactor=" + topicReplicationFactor + ", tombstonesOnDelete=" + tombstonesOnDelete
+                + ", purgeWindowMs=" + purgeWindowMs + ", purgeMode=" + (purgeSoft ? "soft" : "hard")
+                + ", redis=" + redis + "]";
     }
 
     private static Path defaultOffsetFile(String slotName) {
@@ -135,6 +172,13 @@ public record CacheInvalidatorConfig(
         if (config.tableIncludeList().isEmpty()) {
             settings.addProblem("table.include.list is empty; list at least one table as schema.table, such as "
                     + String.join(",", DEFAULT_TABLES));
+        }
+        String redisUri = config.redis().uri();
+        if (config.redis().enabled() && !redisUri.startsWith("redis://") && !redisUri.startsWith("rediss://")
+                && !redisUri.startsWith("redis-socket://")) {
+            // The value is not echoed because a Redis URI may carry a password.
+            settings.addProblem("redis.uri does not start with redis://, rediss:// or redis-socket://; accepted: empty "
+                    + "(no Redis tier) or a Lettuce URI such as redis://127.0.0.1:6379");
         }
         for (String table : config.tableIncludeList()) {
             if (!TABLE_NAME.matcher(table).matches()) {

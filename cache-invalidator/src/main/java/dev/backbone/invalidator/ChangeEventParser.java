@@ -18,6 +18,9 @@ final class ChangeEventParser {
     /** The {@code op} of a logical decoding message, which carries no row change. */
     static final String MESSAGE_OPERATION = "m";
 
+    /** Prefix of the key fields that Debezium's routing transforms add. */
+    private static final String ROUTER_FIELD_PREFIX = "__dbz__";
+
     private static final Set<String> ROW_OPERATIONS = Set.of("c", "u", "d", "r", "t");
 
     private final ObjectMapper mapper = Json.mapper();
@@ -62,6 +65,8 @@ final class ChangeEventParser {
         long commitAtMs = requiredLong(source, "ts_ms", "source.ts_ms");
         JsonNode capturedAt = envelope.get("ts_ms");
         long capturedAtMs = capturedAt != null && capturedAt.canConvertToLong() ? capturedAt.asLong() : -1;
+        JsonNode lsnNode = source.get("lsn");
+        long lsn = lsnNode != null && lsnNode.isIntegralNumber() && lsnNode.canConvertToLong() ? lsnNode.asLong() : -1;
 
         JsonNode before = rowImage(envelope, "before");
         JsonNode after = rowImage(envelope, "after");
@@ -69,18 +74,18 @@ final class ChangeEventParser {
             throw new MalformedChangeEventException("after is missing for op=" + operation);
         }
         String rowKey = rowKey(key, schema + "." + table);
-        return Optional.of(new DatabaseChange(schema, table, operation, before, after, rowKey, commitAtMs, capturedAtMs));
+        return Optional.of(new DatabaseChange(schema, table, operation, before, after, rowKey, commitAtMs, capturedAtMs, lsn));
     }
 
-    private JsonNode readTree(String text, String what) {
+    private JsonNode readTree(String text, String part) {
         try {
             JsonNode node = mapper.readTree(text);
             if (node == null || node.isMissingNode()) {
-                throw new MalformedChangeEventException(what + " contains no JSON");
+                throw new MalformedChangeEventException(part + " contains no JSON");
             }
             return node;
         } catch (JsonProcessingException e) {
-            throw new MalformedChangeEventException(what + " is not valid JSON: " + e.getOriginalMessage(), e);
+            throw new MalformedChangeEventException(part + " is not valid JSON: " + e.getOriginalMessage(), e);
         }
     }
 
@@ -144,10 +149,18 @@ final class ChangeEventParser {
         return node != null && node.isObject() ? joinValues(node) : null;
     }
 
-    /** Joins the values of a Debezium key object in field order, or returns {@code null} when one is not a scalar. */
+    /**
+     * Joins the values of a Debezium key object in field order, or returns {@code null} when one is not a scalar.
+     * Fields that Debezium's {@code ByLogicalTableRouter} adds to keep keys unique across tables, such as
+     * {@code __dbz__physicalTableIdentifier}, are not part of the primary key and are skipped.
+     */
     static String joinValues(JsonNode keyObject) {
         List<String> values = new ArrayList<>();
-        for (JsonNode value : keyObject) {
+        for (var field : keyObject.properties()) {
+            if (field.getKey().startsWith(ROUTER_FIELD_PREFIX)) {
+                continue;
+            }
+            JsonNode value = field.getValue();
             if (!value.isValueNode() || value.isNull()) {
                 return null;
             }

@@ -10,15 +10,19 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -32,43 +36,64 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads {@code backbone.db-changes} and writes one {@link Invalidation} to {@code backbone.cache-invalidations} and one
- * hard {@link PurgeRequest} to {@code backbone.cdn-purges} per stale cache key. Offsets are committed only after Kafka
- * acknowledged every record written for a batch, so a crash replays changes and never skips one. Unreadable change
- * events go to {@code backbone.dead-letters} and processing continues.
+ * Reads {@code backbone.db-changes}, whether the embedded engine or Kafka Connect filled it, and for every stale key
+ * writes a Redis L2 tombstone (when a Redis tier is configured), then an {@link Invalidation} to
+ * {@code backbone.cache-invalidations}, then a {@link PurgeRequest} to {@code backbone.cdn-purges} coalesced per
+ * window. Offsets are committed only after Kafka acknowledged every record derived from them, purges included, so a
+ * crash replays changes and never skips one. Unreadable change events go to {@code backbone.dead-letters} and
+ * processing continues.
  *
  * <p>Runs on one thread of its own, started by {@link #start()}. The consumer is used only on that thread; the producer
- * belongs to the caller, who closes it after {@link #close()}.
+ * and the Redis tombstones belong to the caller, who closes them after {@link #close()}.
  */
 final class ChangeEventProcessor implements AutoCloseable {
 
-    /** The consumer group of every cache invalidator instance; instances split the partitions of the topic. */
+    /** The consumer group of every cache invalidator instance, so running instances split the topic's partitions. */
     static final String GROUP_ID = "backbone-cache-invalidator";
+    /** How many records before the committed offset of each assigned partition are read back to detect replays. */
+    static final int REPLAY_WINDOW_RECORDS = 5_000;
 
     private static final Logger log = LoggerFactory.getLogger(ChangeEventProcessor.class);
     private static final Duration POLL_TIMEOUT = Duration.ofMillis(500);
-    private static final long IGNORED_WARNING_INTERVAL_MS = 60_000;
+    private static final long TRUNCATE_WARNING_INTERVAL_MS = 60_000;
+    private static final int DUPLICATE_MEMORY = 100_000;
 
-    /** One change whose invalidations and purges were sent and await Kafka's acknowledgement. */
-    private record PendingChange(long commitAtMs, List<Future<RecordMetadata>> invalidations, List<Future<RecordMetadata>> purges) {
+    /** One change whose invalidations were sent and await Kafka's acknowledgement. */
+    private record PendingChange(DatabaseChange change, StaleKeys keys, List<Future<RecordMetadata>> sends) {
     }
 
     private final Consumer<byte[], byte[]> consumer;
     private final Producer<byte[], byte[]> producer;
+    private final RedisTombstones redis;
+    private final Supplier<Consumer<byte[], byte[]>> replayReaders;
     private final DeadLetterPublisher deadLetters;
     private final InvalidatorMetrics metrics;
     private final Clock clock;
     private final ChangeEventParser parser = new ChangeEventParser();
     private final InvalidationMapper mapper = new InvalidationMapper();
+    private final PurgeCoalescer purges;
+    private final DuplicateDetector duplicates = new DuplicateDetector(DUPLICATE_MEMORY);
+    /** Offsets of processed records whose purges wait in {@link #purges}; committed when the window is flushed. */
+    private final Map<TopicPartition, OffsetAndMetadata> uncommitted = new HashMap<>();
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     private final Thread thread;
     private volatile boolean closing;
-    private long lastTruncateWarningMs = Long.MIN_VALUE;
+    private boolean truncateWarned;
+    private long lastTruncateWarningMs;
     private long truncatesSinceWarning;
 
-    ChangeEventProcessor(Consumer<byte[], byte[]> consumer, Producer<byte[], byte[]> producer, InvalidatorMetrics metrics, Clock clock) {
+    /**
+     * @param redis         the L2 tombstone writer, or {@code null} without a Redis tier
+     * @param replayReaders creates a consumer without a group, used briefly at each partition assignment to read back
+     *                      the records before the committed offset, or {@code null} to skip that
+     */
+    ChangeEventProcessor(Consumer<byte[], byte[]> consumer, Producer<byte[], byte[]> producer, RedisTombstones redis,
+            PurgeCoalescer purges, Supplier<Consumer<byte[], byte[]>> replayReaders, InvalidatorMetrics metrics, Clock clock) {
         this.consumer = consumer;
         this.producer = producer;
+        this.redis = redis;
+        this.purges = purges;
+        this.replayReaders = replayReaders;
         this.deadLetters = new DeadLetterPublisher(producer, GROUP_ID);
         this.metrics = metrics;
         this.clock = clock;
@@ -86,19 +111,22 @@ final class ChangeEventProcessor implements AutoCloseable {
 
     private void run() {
         try {
-            consumer.subscribe(List.of(Topics.DB_CHANGES.name()));
+            consumer.subscribe(List.of(Topics.DB_CHANGES.name()), new Rebalances());
             log.info("Consuming {} in group {}", Topics.DB_CHANGES.name(), GROUP_ID);
             while (!closing) {
-                ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL_TIMEOUT);
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(pollTimeout());
                 if (!records.isEmpty()) {
                     processBatch(records);
                 }
+                flushPurgesIfDue();
             }
+            flushPurges();
         } catch (WakeupException e) {
             if (!closing) {
                 fail(e);
                 return;
             }
+            flushPurgesOnStop();
         } catch (RuntimeException e) {
             fail(e);
             return;
@@ -109,23 +137,57 @@ final class ChangeEventProcessor implements AutoCloseable {
         terminated.complete(null);
     }
 
+    private Duration pollTimeout() {
+        long untilDue = purges.msUntilDue(clock.millis());
+        if (untilDue < 0) {
+            return POLL_TIMEOUT;
+        }
+        return Duration.ofMillis(Math.max(1, Math.min(untilDue, POLL_TIMEOUT.toMillis())));
+    }
+
     private void fail(RuntimeException error) {
         log.error("Change event consumer of group {} stopped: {}", GROUP_ID, error.toString(), error);
         terminated.completeExceptionally(error);
     }
 
-    private void processBatch(ConsumerRecords<byte[], byte[]> records) {
+    /** Processes one batch: maps every record, writes tombstones, publishes invalidations and queues purges. */
+    void processBatch(ConsumerRecords<byte[], byte[]> records) {
         List<PendingChange> pending = new ArrayList<>();
+        List<Invalidation> all = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> record : records) {
-            process(record).ifPresent(pending::add);
+            Optional<PendingChange> change = process(record);
+            if (change.isPresent()) {
+                pending.add(change.get());
+                all.addAll(change.get().keys().invalidations());
+            }
+        }
+        if (redis != null) {
+            redis.write(all);
+        }
+        for (PendingChange change : pending) {
+            sendInvalidations(change);
         }
         producer.flush();
         awaitAcknowledgements(pending);
-        commit(records);
+
+        long nowMs = clock.millis();
+        for (PendingChange change : pending) {
+            for (String surrogateKey : change.keys().surrogateKeys()) {
+                purges.add(surrogateKey, change.change().commitAtMs(), nowMs);
+                metrics.purgeRequested();
+            }
+        }
+        for (TopicPartition partition : records.partitions()) {
+            List<ConsumerRecord<byte[], byte[]>> partitionRecords = records.records(partition);
+            uncommitted.put(partition, new OffsetAndMetadata(partitionRecords.get(partitionRecords.size() - 1).offset() + 1));
+        }
+        if (purges.isEmpty()) {
+            commitUncommitted();
+        }
     }
 
     private Optional<PendingChange> process(ConsumerRecord<byte[], byte[]> record) {
-        List<Invalidation> invalidations;
+        StaleKeys keys;
         DatabaseChange change;
         try {
             String value = record.value() == null ? null : decodeUtf8(record.value(), "value");
@@ -135,7 +197,7 @@ final class ChangeEventProcessor implements AutoCloseable {
                 return Optional.empty();
             }
             change = parsed.get();
-            invalidations = mapper.map(change, clock.millis());
+            keys = mapper.map(change, clock.millis());
         } catch (IllegalArgumentException e) {
             deadLetters.publish(record, e);
             metrics.deadLetter();
@@ -143,50 +205,75 @@ final class ChangeEventProcessor implements AutoCloseable {
             return Optional.empty();
         }
 
+        if (duplicates.seenBefore(change)) {
+            // Invalidating again is harmless, so a duplicate is processed like any change, only counted.
+            metrics.duplicate();
+        }
         if (change.capturedAtMs() >= 0 && !change.operation().equals("r")) {
             metrics.captureLag(change.commitAtMs(), change.capturedAtMs());
         }
-        if (invalidations.isEmpty()) {
+        if (keys.isEmpty()) {
             warnIfTruncate(change, record);
             metrics.consumed(InvalidatorMetrics.Outcome.IGNORED);
             return Optional.empty();
         }
         metrics.consumed(InvalidatorMetrics.Outcome.INVALIDATED);
-        return Optional.of(send(change, invalidations));
+        return Optional.of(new PendingChange(change, keys, new ArrayList<>(keys.invalidations().size())));
     }
 
-    private PendingChange send(DatabaseChange change, List<Invalidation> invalidations) {
-        List<Future<RecordMetadata>> invalidationSends = new ArrayList<>(invalidations.size());
-        List<Future<RecordMetadata>> purgeSends = new ArrayList<>(invalidations.size());
-        long requestedAtMs = clock.millis();
-        for (Invalidation invalidation : invalidations) {
-            String cacheKey = invalidation.cacheKey();
-            invalidationSends.add(producer.send(new ProducerRecord<>(Topics.CACHE_INVALIDATIONS.name(),
-                    utf8(cacheKey), Topics.CACHE_INVALIDATIONS.valueSerde().serializer().serialize(
+    private void sendInvalidations(PendingChange change) {
+        for (Invalidation invalidation : change.keys().invalidations()) {
+            change.sends().add(producer.send(new ProducerRecord<>(Topics.CACHE_INVALIDATIONS.name(),
+                    utf8(invalidation.cacheKey()), Topics.CACHE_INVALIDATIONS.valueSerde().serializer().serialize(
                             Topics.CACHE_INVALIDATIONS.name(), invalidation))));
-            // The cache key doubles as the CDN surrogate key; cdn-edge tags cached objects with the same keys.
-            var purge = new PurgeRequest(PurgeRequest.SCHEMA_VERSION, cacheKey, false, change.commitAtMs(), requestedAtMs);
-            purgeSends.add(producer.send(new ProducerRecord<>(Topics.CDN_PURGES.name(),
-                    utf8(cacheKey), Topics.CDN_PURGES.valueSerde().serializer().serialize(Topics.CDN_PURGES.name(), purge))));
         }
-        return new PendingChange(change.commitAtMs(), invalidationSends, purgeSends);
     }
 
     /**
-     * Waits for Kafka to acknowledge every send of the batch. The producer retries on its own until
+     * Waits for Kafka to acknowledge every invalidation of the batch. The producer retries on its own until
      * {@code delivery.timeout.ms}, so a failure here is permanent and stops the consumer before it commits.
      */
     private void awaitAcknowledgements(List<PendingChange> pending) {
         for (PendingChange change : pending) {
-            for (Future<RecordMetadata> send : change.invalidations()) {
+            for (Future<RecordMetadata> send : change.sends()) {
                 await(send);
                 metrics.invalidationPublished();
             }
-            for (Future<RecordMetadata> send : change.purges()) {
-                await(send);
-                metrics.purgePublished();
+            metrics.publishLag(change.change().commitAtMs(), clock.millis());
+        }
+    }
+
+    private void flushPurgesIfDue() {
+        if (purges.isDue(clock.millis())) {
+            flushPurges();
+        }
+    }
+
+    /** Publishes the purges of the open window, waits for Kafka, then commits the offsets they cover. */
+    private void flushPurges() {
+        if (!purges.isEmpty()) {
+            List<PurgeRequest> requests = purges.drain(clock.millis());
+            List<Future<RecordMetadata>> sends = new ArrayList<>(requests.size());
+            for (PurgeRequest purge : requests) {
+                sends.add(producer.send(new ProducerRecord<>(Topics.CDN_PURGES.name(), utf8(purge.surrogateKey()),
+                        Topics.CDN_PURGES.valueSerde().serializer().serialize(Topics.CDN_PURGES.name(), purge))));
             }
-            metrics.publishLag(change.commitAtMs(), clock.millis());
+            producer.flush();
+            for (int i = 0; i < requests.size(); i++) {
+                await(sends.get(i));
+                metrics.purgePublished(requests.get(i), clock.millis());
+            }
+        }
+        commitUncommitted();
+    }
+
+    /** Publishes waiting purges when the loop is woken up to stop; a failure leaves them to the replay after restart. */
+    private void flushPurgesOnStop() {
+        try {
+            flushPurges();
+        } catch (RuntimeException e) {
+            log.warn("Cannot publish the waiting purges while stopping; their changes are replayed after a restart: {}",
+                    e.toString());
         }
     }
 
@@ -201,19 +288,48 @@ final class ChangeEventProcessor implements AutoCloseable {
         }
     }
 
-    private void commit(ConsumerRecords<byte[], byte[]> records) {
-        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        for (TopicPartition partition : records.partitions()) {
-            List<ConsumerRecord<byte[], byte[]>> partitionRecords = records.records(partition);
-            long next = partitionRecords.get(partitionRecords.size() - 1).offset() + 1;
-            offsets.put(partition, new OffsetAndMetadata(next));
+    private void commitUncommitted() {
+        if (uncommitted.isEmpty()) {
+            return;
         }
+        Map<TopicPartition, OffsetAndMetadata> offsets = Map.copyOf(uncommitted);
         try {
             consumer.commitSync(offsets);
+            uncommitted.clear();
         } catch (CommitFailedException | RebalanceInProgressException e) {
+            uncommitted.clear();
             // The partitions moved to another instance, which replays from the last commit: duplicates, no loss.
-            log.warn("Cannot commit offsets {} of group {} during a rebalance; the new owner replays them: {}",
+            log.warn("Cannot commit offsets {} of group {} during a rebalance, so the new owner replays them: {}",
                     offsets, GROUP_ID, e.toString());
+        }
+    }
+
+    /** Flushes purges before partitions move away, and reads back recent changes of newly assigned partitions. */
+    private final class Rebalances implements ConsumerRebalanceListener {
+
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            flushPurges();
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            // Another instance owns them already, so committing would fail: the waiting purges are replayed there.
+            uncommitted.keySet().removeAll(partitions);
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            if (replayReaders == null || partitions.isEmpty()) {
+                return;
+            }
+            Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(Set.copyOf(partitions));
+            int remembered = new RecentChanges(parser, replayReaders).readBefore(committed, REPLAY_WINDOW_RECORDS,
+                    duplicates::remember);
+            if (remembered > 0) {
+                log.info("Read back {} change events before the committed offsets of {} to count replays", remembered,
+                        partitions);
+            }
         }
     }
 
@@ -223,18 +339,19 @@ final class ChangeEventProcessor implements AutoCloseable {
         }
         truncatesSinceWarning++;
         long now = clock.millis();
-        if (now - lastTruncateWarningMs < IGNORED_WARNING_INTERVAL_MS) {
+        if (truncateWarned && now - lastTruncateWarningMs < TRUNCATE_WARNING_INTERVAL_MS) {
             return;
         }
-        log.warn("Truncate of {} at {}-{}@{} maps to no cache key ({} truncates since the last warning); cached rows of "
-                        + "that table stay until written again, so flush the caches after a truncate",
+        log.warn("Truncate of {} at {}-{}@{} maps to no cache key ({} truncates since the last warning), so cached rows "
+                        + "of that table stay stale until the caches are flushed",
                 change.qualifiedTable(), record.topic(), record.partition(), record.offset(), truncatesSinceWarning);
+        truncateWarned = true;
         lastTruncateWarningMs = now;
         truncatesSinceWarning = 0;
     }
 
     /** Decodes a record key; an undecodable key counts as absent because the row images carry the primary key too. */
-    private static String keyText(byte[] key) {
+    static String keyText(byte[] key) {
         if (key == null) {
             return null;
         }
@@ -245,11 +362,11 @@ final class ChangeEventProcessor implements AutoCloseable {
         }
     }
 
-    private static String decodeUtf8(byte[] bytes, String what) {
+    static String decodeUtf8(byte[] bytes, String part) {
         try {
             return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
-            throw new MalformedChangeEventException("record " + what + " is not valid UTF-8", e);
+            throw new MalformedChangeEventException("record " + part + " is not valid UTF-8", e);
         }
     }
 
@@ -257,10 +374,13 @@ final class ChangeEventProcessor implements AutoCloseable {
         return text.getBytes(StandardCharsets.UTF_8);
     }
 
-    /** Stops the loop and waits up to 30 seconds for it to close the consumer. Idempotent. */
+    /** Stops the loop, publishing the purges still waiting for their window, and waits up to 30 seconds. Idempotent. */
     @Override
     public void close() {
         closing = true;
+        if (redis != null) {
+            redis.stopRetrying();
+        }
         consumer.wakeup();
         if (Thread.currentThread() == thread || !thread.isAlive()) {
             return;

@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param commitAtMs   the commit time in the database ({@code source.ts_ms}), epoch milliseconds
  * @param capturedAtMs when Debezium read the change (the envelope's {@code ts_ms}), epoch milliseconds, or -1 when
  *                     the event does not carry it
+ * @param lsn          the WAL position of the change ({@code source.lsn}), or -1 when the event does not carry it
  */
 record DatabaseChange(
         String schema,
@@ -25,10 +26,21 @@ record DatabaseChange(
         JsonNode after,
         String rowKey,
         long commitAtMs,
-        long capturedAtMs) {
+        long capturedAtMs,
+        long lsn) {
 
     /** Returns {@code schema.table}. */
     String qualifiedTable() {
         return schema + "." + table;
+    }
+
+    /**
+     * Returns an identity of this change that repeats when Debezium or a consumer replays the same event, or
+     * {@code null} when the event carries no WAL position. One WAL record is one row change, except that a truncate
+     * of several tables and a primary-key change (a delete and a create) share one record, so the table and the
+     * operation are part of the identity.
+     */
+    String changeId() {
+        return lsn < 0 ? null : qualifiedTable() + "/" + operation + "/" + lsn;
     }
 }

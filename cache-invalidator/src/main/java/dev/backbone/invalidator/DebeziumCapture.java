@@ -46,13 +46,13 @@ import org.slf4j.LoggerFactory;
  * only flush every cache and purge the CDN once per row. The slot keeps the changes committed while the process is
  * down, so a restart with the same slot resumes where it stopped.
  *
- * <p>Thread-safe. {@link #close()} stops the engine; the producer belongs to the caller.
+ * <p>Thread-safe. {@link #close()} stops the engine, and the caller closes the producer.
  */
 final class DebeziumCapture implements AutoCloseable {
 
     static final String ENGINE_NAME = "backbone-cache-invalidator";
 
-    /** Debezium's topic prefix; destinations are {@code PREFIX.schema.table}, and only this class sees them. */
+    /** Debezium's topic prefix. Event destinations are {@code PREFIX.schema.table} and never become Kafka topics. */
     private static final String TOPIC_PREFIX = "backbone-cdc";
     private static final String MESSAGE_DESTINATION = TOPIC_PREFIX + ".message";
     /** Prefix of the logical decoding messages that {@link #awaitCapturing(Duration)} writes as probes. */
@@ -98,7 +98,7 @@ final class DebeziumCapture implements AutoCloseable {
     }
 
     /**
-     * Starts the engine on a thread of its own and returns at once; {@link #awaitCapturing(Duration)} waits for it.
+     * Starts the engine on a thread of its own and returns at once. {@link #awaitCapturing(Duration)} waits for it.
      *
      * @throws IllegalStateException when the directory of the offset file cannot be created
      */
@@ -135,13 +135,17 @@ final class DebeziumCapture implements AutoCloseable {
         props.setProperty("publication.name", config.publicationName());
         // filtered: the publication lists only the included tables, and a non-superuser owning them may create it.
         props.setProperty("publication.autocreate.mode", "filtered");
-        // Debezium reads the include list as regular expressions over schema.table; the dots are literal here.
+        // Debezium reads the include list as regular expressions over schema.table, so the dots are escaped.
         props.setProperty("table.include.list", config.tableIncludeList().stream()
                 .map(table -> table.replace(".", "\\.")).collect(Collectors.joining(",")));
         props.setProperty("snapshot.mode", "no_data");
         props.setProperty("poll.interval.ms", Long.toString(config.pollIntervalMs()));
-        // A tombstone after each delete only serves log compaction, and backbone.db-changes is not compacted.
-        props.setProperty("tombstones.on.delete", "false");
+        // A tombstone after each delete only serves log compaction, and backbone.db-changes is not compacted. It can be
+        // turned on to match Kafka Connect's default; processing ignores tombstones.
+        props.setProperty("tombstones.on.delete", Boolean.toString(config.tombstonesOnDelete()));
+        // NUMERIC columns as text ("12.50") rather than base64 of the unscaled bytes, so events stay readable and a
+        // NUMERIC key column maps to a readable cache key. Kafka Connect's connector configuration sets the same.
+        props.setProperty("decimal.handling.mode", "string");
         props.setProperty("message.prefix.include.list", PROBE_PREFIX.replace(".", "\\."));
         props.setProperty("converter.schemas.enable", "false");
         return props;
@@ -161,12 +165,14 @@ final class DebeziumCapture implements AutoCloseable {
             return true;
         }
         long deadline = System.nanoTime() + timeout.toNanos();
-        if (!awaitFuture(CompletableFuture.anyOf(tasksStarted, terminated), deadline) || !tasksStarted.isDone()) {
+        boolean started = awaitFuture(CompletableFuture.anyOf(tasksStarted, terminated), deadline);
+        if (!started || !tasksStarted.isDone() || tasksStarted.isCompletedExceptionally()) {
             return false;
         }
         try (Connection connection = DriverManager.getConnection(config.jdbcUrl(), connectionProperties())) {
+            warnAboutReplicaIdentity(connection);
             if (serverVersion(connection) < MESSAGES_MIN_SERVER_VERSION) {
-                log.info("PostgreSQL before 14 sends no logical decoding messages through pgoutput; the task start counts as capturing");
+                log.info("PostgreSQL before 14 sends no logical decoding messages through pgoutput, so the task start counts as capturing");
                 capturing = true;
                 return true;
             }
@@ -181,8 +187,9 @@ final class DebeziumCapture implements AutoCloseable {
             }
             return false;
         } catch (SQLException e) {
-            log.warn("Cannot write a probe message to {} ({}); the task start counts as capturing, so changes committed "
-                    + "in the next moments may be missed if streaming is not ready yet", config.jdbcUrl(), e.getMessage());
+            log.warn("Cannot write a probe message to {} ({}), so the task start counts as capturing and changes committed "
+                    + "right now may be missed. Let {} execute pg_logical_emit_message to confirm capture",
+                    config.jdbcUrl(), e.getMessage(), config.databaseUser());
             capturing = true;
             return true;
         }
@@ -195,6 +202,35 @@ final class DebeziumCapture implements AutoCloseable {
             props.setProperty("password", config.databasePassword());
         }
         return props;
+    }
+
+    /**
+     * Warns about captured tables whose changes lack what the mapping needs: products without {@code REPLICA IDENTITY
+     * FULL} hide the old category of a moved or deleted product, and any table with {@code REPLICA IDENTITY NOTHING}
+     * hides the key of updated and deleted rows.
+     */
+    private void warnAboutReplicaIdentity(Connection connection) {
+        String sql = "SELECT n.nspname || '.' || c.relname, c.relreplident FROM pg_class c"
+                + " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " WHERE c.relkind IN ('r', 'p') AND n.nspname || '.' || c.relname = ANY (?)";
+        try (PreparedStatement statement = connection.prepareStatement(sql)) {
+            statement.setArray(1, connection.createArrayOf("text", config.tableIncludeList().toArray()));
+            try (ResultSet result = statement.executeQuery()) {
+                while (result.next()) {
+                    String table = result.getString(1);
+                    String identity = result.getString(2);
+                    if (identity.equals("n")) {
+                        log.warn("Table {} has REPLICA IDENTITY NOTHING, so its updates and deletes carry no key and cannot be "
+                                + "invalidated; run ALTER TABLE {} REPLICA IDENTITY FULL", table, table);
+                    } else if (table.equals("public." + InvalidationMapper.PRODUCTS) && !identity.equals("f")) {
+                        log.warn("Table {} lacks REPLICA IDENTITY FULL, so moving or deleting a product does not invalidate "
+                                + "its old category; run ALTER TABLE {} REPLICA IDENTITY FULL", table, table);
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            log.warn("Cannot check the replica identity of the captured tables: {}", e.getMessage());
+        }
     }
 
     private static int serverVersion(Connection connection) throws SQLException {
@@ -251,10 +287,10 @@ final class DebeziumCapture implements AutoCloseable {
                 checkProbe(event.value());
                 continue;
             }
-            if (event.value() == null) {
+            String table = qualifiedTable(event.destination());
+            if (event.value() == null && !config.tombstonesOnDelete()) {
                 continue;
             }
-            String table = qualifiedTable(event.destination());
             sends.add(producer.send(new ProducerRecord<>(Topics.DB_CHANGES.name(), recordKey(table, event.key()), event.value())));
             metrics.captured(table);
         }

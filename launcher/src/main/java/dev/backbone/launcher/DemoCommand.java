@@ -50,7 +50,7 @@ final class DemoCommand implements Callable<Integer> {
                     requests, writeRatio * 100, zipfExponent, products, concurrency);
             var workload = new Workload(stack.frontDoorUri(), LocalStack.SITE,
                     new Workload.Options(requests, concurrency, writeRatio, zipfExponent, products, 1000, seed));
-            Workload.Result result = workload.run(out);
+            RunResult result = workload.run(out);
             awaitEvictions(stack, result.writesAccepted());
             DemoSummary.print(out, result, stack.appServers());
             out.println("Stopping the stack");
@@ -80,7 +80,7 @@ final class DemoCommand implements Callable<Integer> {
     private static void awaitEvictions(LocalStack stack, long writes) {
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (System.nanoTime() < deadline) {
-            boolean complete = stack.appServers().stream().allMatch(server -> server.stats().evictionLagMillis().getTotalCount() >= writes);
+            boolean complete = stack.appServers().stream().allMatch(server -> server.stats().evictionLagMs().getTotalCount() >= writes);
             if (complete) {
                 return;
             }

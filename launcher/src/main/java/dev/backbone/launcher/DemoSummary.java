@@ -13,7 +13,7 @@ final class DemoSummary {
     private DemoSummary() {
     }
 
-    static void print(PrintStream out, Workload.Result result, List<AppServer> appServers) {
+    static void print(PrintStream out, RunResult result, List<AppServer> appServers) {
         Histogram latency = result.latencyMicros();
         long hits = 0;
         long misses = 0;
@@ -22,7 +22,7 @@ final class DemoSummary {
             AppServerStats stats = server.stats();
             hits += stats.cacheHits();
             misses += stats.cacheMisses();
-            lag.add(stats.evictionLagMillis());
+            lag.add(stats.evictionLagMs());
         }
         out.println();
         out.println("Backbone demo summary");

@@ -15,6 +15,7 @@ import dev.backbone.routing.RoutingConfig;
 import dev.backbone.routing.RoutingService;
 import dev.backbone.storage.CatalogueSeeder;
 import dev.backbone.storage.Database;
+import dev.backbone.storage.SeedResult;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.URI;
@@ -58,7 +59,7 @@ public final class LocalStack implements AutoCloseable {
     private EmbeddedStack embedded;
     private HikariDataSource dataSource;
     private FrontDoor frontDoor;
-    private CatalogueSeeder.SeedResult seed;
+    private SeedResult seed;
     private long readyAtNanos;
 
     private LocalStack() {
@@ -103,8 +104,13 @@ public final class LocalStack implements AutoCloseable {
                 "database.port", String.valueOf(embedded.postgres().port()),
                 "offset.storage.file", offsets.toString()))), registry("cache-invalidator"));
         started.push(invalidator);
-        if (!invalidator.awaitCapturing(Duration.ofSeconds(60))) {
-            throw new IllegalStateException("change data capture did not start within 60 s");
+        try {
+            if (!invalidator.awaitCapturing(Duration.ofSeconds(60))) {
+                throw new IllegalStateException("change data capture did not start within 60 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for change data capture", e);
         }
 
         progress.accept("starting the routing layer (Kafka Streams: DNS and load balancer)");
@@ -217,7 +223,7 @@ public final class LocalStack implements AutoCloseable {
         return Collections.unmodifiableList(appServers);
     }
 
-    public CatalogueSeeder.SeedResult seed() {
+    public SeedResult seed() {
         return seed;
     }
 

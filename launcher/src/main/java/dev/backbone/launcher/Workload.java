@@ -36,29 +36,6 @@ public final class Workload {
     public record Options(int requests, int concurrency, double writeRatio, double zipfExponent, int products, int clients, long seed) {
     }
 
-    /**
-     * What happened.
-     *
-     * @param requests          requests sent
-     * @param statusCounts      answers by HTTP status; transport failures under status 0
-     * @param writesAccepted    PUTs answered 200
-     * @param elapsed           wall time of the whole run
-     * @param latencyMicros     round-trip latency histogram in microseconds
-     */
-    public record Result(long requests, Map<Integer, Long> statusCounts, long writesAccepted, Duration elapsed,
-                         org.HdrHistogram.Histogram latencyMicros) {
-
-        public long count(int fromStatus, int toStatus) {
-            return statusCounts.entrySet().stream()
-                    .filter(e -> e.getKey() >= fromStatus && e.getKey() <= toStatus)
-                    .mapToLong(Map.Entry::getValue).sum();
-        }
-
-        public double throughputPerSecond() {
-            return requests / Math.max(1e-9, elapsed.toNanos() / 1e9);
-        }
-    }
-
     private static final List<String> REGIONS = List.of("us-east", "us-west", "eu-west", "ap-south");
     private static final Map<String, String> COUNTRY_OF_REGION = Map.of(
             "us-east", "US", "us-west", "US", "eu-west", "DE", "ap-south", "IN");
@@ -76,7 +53,7 @@ public final class Workload {
     }
 
     /** Runs the workload to the end and prints a progress line to {@code progress} about once a second. */
-    public Result run(PrintStream progress) throws InterruptedException {
+    public RunResult run(PrintStream progress) throws InterruptedException {
         var zipf = new ZipfDistribution(options.products(), options.zipfExponent());
         var random = new SplittableRandom(options.seed());
         var inFlight = new Semaphore(options.concurrency());
@@ -117,7 +94,7 @@ public final class Workload {
 
         Map<Integer, Long> counts = new TreeMap<>();
         statusCounts.forEach((status, adder) -> counts.put(status, adder.sum()));
-        return new Result(options.requests(), counts, writesAccepted.sum(), Duration.ofNanos(elapsed), recorder.getIntervalHistogram());
+        return new RunResult(options.requests(), counts, writesAccepted.sum(), Duration.ofNanos(elapsed), recorder.getIntervalHistogram());
     }
 
     private HttpRequest request(boolean write, int productId, int clientNumber, String region, SplittableRandom random) {

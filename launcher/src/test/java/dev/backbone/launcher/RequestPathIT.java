@@ -140,4 +140,31 @@ class RequestPathIT {
 
         assertThat(get(LocalStack.SITE, "/products/3", "erin").statusCode()).isEqualTo(200);
     }
+
+    @Test
+    void loadCommandSendsOpenLoopRequests() {
+        ConsoleCapture.Result result = ConsoleCapture.run(() -> Backbone.run("load", "--url", stack.frontDoorUri().toString(),
+                "--rate", "100", "--duration", "2", "--products", "500", "--write-ratio", "0"));
+
+        assertThat(result.exitCode()).as("exit code; output:%n%s", result.out()).isZero();
+        assertThat(result.out()).contains("200/200 sent").containsPattern("status 200\\s+200\\b").contains("latency");
+    }
+
+    @Test
+    void replayCommandReplaysAccessLogSkippingBadLines(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path log = dir.resolve("access.log");
+        java.nio.file.Files.writeString(log, String.join("\n",
+                "203.0.113.1 - - [04/Dec/2026:20:00:00 +0000] \"GET /products/1 HTTP/1.1\" 200 10",
+                "this line is not a log line",
+                "203.0.113.2 - - [04/Dec/2026:20:00:00 +0000] \"GET /products/2 HTTP/1.1\" 200 10 \"-\" \"curl/8\"",
+                "{\"time\":\"2026-12-04T20:00:01Z\",\"client\":\"203.0.113.3\",\"path\":\"/products/3\"}",
+                ""));
+
+        ConsoleCapture.Result result = ConsoleCapture.run(() -> Backbone.run("replay", log.toString(),
+                "--url", stack.frontDoorUri().toString(), "--speed", "10"));
+
+        assertThat(result.exitCode()).as("exit code; output:%n%s", result.out()).isZero();
+        assertThat(result.out()).contains("Replaying 3 entries").containsPattern("status 200\\s+3\\b");
+        assertThat(result.err()).contains("line 2 skipped").contains("1 of 4 lines skipped");
+    }
 }

@@ -5,7 +5,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Where the global-store processors send the dead letters of malformed DNS records and heartbeats. They need one of
+ * The destination of the dead letters of malformed DNS records and heartbeats, which the global-store processors send. They need one of
  * their own because Kafka Streams gives processors of global stores no way to write records. Implementations must be
  * thread-safe: the global stream thread calls them.
  */

@@ -42,8 +42,13 @@ final class DnsResolver {
      * @param level         the level whose record answered the name the client asked for
      * @param addressRecord the A record at the end of the CNAME chain
      * @param ttlMs         the smallest TTL along the chain, in milliseconds
+     * @param chain         the names looked up, from the host the client asked for to the A record's name
      */
-    record Resolved(Level level, DnsRecord addressRecord, long ttlMs) implements Resolution {
+    record Resolved(Level level, DnsRecord addressRecord, long ttlMs, List<String> chain) implements Resolution {
+
+        Resolved {
+            chain = List.copyOf(chain);
+        }
     }
 
     /**
@@ -89,7 +94,7 @@ final class DnsResolver {
             }
             ttlMs = Math.min(ttlMs, Math.min(found.record().ttlSeconds(), Long.MAX_VALUE / 1000) * 1000);
             if (found.record().type() == DnsRecord.Type.A) {
-                return new Resolved(firstLevel, found.record(), ttlMs);
+                return new Resolved(firstLevel, found.record(), ttlMs, List.copyOf(chain));
             }
 
             String target;

@@ -10,9 +10,9 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Keeps a global store in step with a compacted topic: a value is parsed and checked, then stored under its canonical
- * key; a null value deletes. Records are deserialized here rather than by the source, so that a malformed one goes to
- * the {@link DeadLetterSink} and the global thread goes on.
+ * Keeps a global store in step with a compacted topic. A value is parsed, checked and stored under its canonical key,
+ * and a null value deletes the key. Records are deserialized here rather than by the source, so that a malformed one
+ * goes to the {@link DeadLetterSink} and the global thread goes on.
  *
  * <p>Kafka Streams also replays the topic through this processor when it rebuilds the store at start-up, so a
  * malformed record is dead-lettered again by each instance that rebuilds.

@@ -2,9 +2,19 @@ package dev.backbone.routing;
 
 import java.net.IDN;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /** Canonical host names: the form DNS records are stored and looked up in. */
 final class HostNames {
+
+    /** Longest host name in DNS presentation form without the trailing dot (RFC 1035, section 2.3.4). */
+    static final int MAX_NAME_LENGTH = 253;
+    /** What {@link #canonical(String)} accepts, for error messages. */
+    static final String RULE = "a host name of at most " + MAX_NAME_LENGTH + " characters whose dot-separated labels "
+            + "have 1 to 63 letters, digits or hyphens and neither start nor end with a hyphen; internationalized "
+            + "names are converted to punycode";
+
+    private static final Pattern LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
 
     private HostNames() {
     }
@@ -14,7 +24,8 @@ final class HostNames {
      * labels in punycode ({@link IDN#toASCII(String)}), lower case. {@code Shop.Example.COM.:8080} becomes
      * {@code shop.example.com} and {@code bücher.example} becomes {@code xn--bcher-kva.example}.
      *
-     * @throws IllegalArgumentException when the name is empty or not a valid internationalized domain name
+     * @throws IllegalArgumentException when the name is empty, not a valid internationalized domain name, or breaks
+     *                                  {@link #RULE} after conversion
      */
     static String canonical(String host) {
         if (host == null) {
@@ -33,10 +44,21 @@ final class HostNames {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("host name '" + host + "' is not a valid domain name: " + e.getMessage(), e);
         }
-        if (ascii.isEmpty() || ascii.contains("..") || ascii.startsWith(".")) {
-            throw new IllegalArgumentException("host name '" + host + "' has an empty label");
+        String canonical = ascii.toLowerCase(Locale.ROOT);
+        if (canonical.length() > MAX_NAME_LENGTH) {
+            throw new IllegalArgumentException("host name '" + host + "' has " + canonical.length()
+                    + " characters in canonical form, more than " + MAX_NAME_LENGTH);
         }
-        return ascii.toLowerCase(Locale.ROOT);
+        for (String label : canonical.split("\\.", -1)) {
+            if (label.isEmpty()) {
+                throw new IllegalArgumentException("host name '" + host + "' has an empty label");
+            }
+            if (!LABEL.matcher(label).matches()) {
+                throw new IllegalArgumentException("host name '" + host + "' has an invalid label '" + label
+                        + "': use 1 to 63 letters, digits or hyphens, not starting or ending with a hyphen");
+            }
+        }
+        return canonical;
     }
 
     private static String stripPort(String host) {

@@ -11,8 +11,8 @@ import java.util.TreeMap;
 /**
  * A Maglev consistent-hashing lookup table (Eisenbud et al., "Maglev: A Fast and Reliable Software Network Load
  * Balancer", NSDI 2016). Each server walks its own permutation of the table's slots, given by an offset and a skip
- * derived from two independent hashes of its id; servers take turns claiming their next free slot until the table is
- * full. A lookup hashes the key to a slot. When a server leaves, mostly the slots it held change owner.
+ * derived from two independent hashes of its id. Servers take turns claiming their next free slot until the table is
+ * full. A lookup hashes the key to a slot. When a server leaves, mostly the slots it owned change owner.
  *
  * <p>Weights: in each turn a server claims as many slots as its weight, so its share of the table is its weight over
  * the sum of weights. Servers are sorted by id before the table is built, so the table depends only on the members and

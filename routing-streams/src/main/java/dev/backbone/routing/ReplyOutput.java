@@ -5,10 +5,10 @@ import dev.backbone.events.Topics;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
- * An error answer on its way to {@code backbone.responses}, with the partition the waiting front door reads. Only the
+ * An error response on its way to {@code backbone.responses}, with the partition the waiting front door reads. Only the
  * response is written; the partition is read by {@link ReplyPartitioner}.
  *
- * @param response       the answer written
+ * @param response       the response written
  * @param replyPartition the partition named in the request's {@code replyPartition}
  */
 record ReplyOutput(ClientResponse response, int replyPartition) {

@@ -7,8 +7,9 @@ import org.slf4j.LoggerFactory;
 import org.apache.kafka.streams.processor.StreamPartitioner;
 
 /**
- * Writes an error answer to the reply partition of the front door that waits for it. A reply partition the topic does
- * not have is logged and the answer dropped, because no front door reads it; that client gets its 504 instead.
+ * Writes an error response to the reply partition of the front door that waits for it. A reply partition the topic
+ * does not have is logged and the response dropped, because no front door reads it. That client gets a 504 from its
+ * front door instead.
  */
 final class ReplyPartitioner implements StreamPartitioner<String, ReplyOutput> {
 
@@ -20,9 +21,9 @@ final class ReplyPartitioner implements StreamPartitioner<String, ReplyOutput> {
         if (partition < numPartitions) {
             return Optional.of(Set.of(partition));
         }
-        log.warn("Dropped the answer to request {}: replyPartition {} does not exist on {} ({} partitions)",
-                requestId, partition, topic, numPartitions);
-        // An empty set tells Kafka Streams to drop the record.
+        log.warn("Dropped the error response to request {}: replyPartition {} does not exist on {} ({} partitions); "
+                + "check the front door's reply.partition", requestId, partition, topic, numPartitions);
+        // An empty set makes Kafka Streams drop the record.
         return Optional.of(Set.of());
     }
 }

@@ -22,7 +22,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
 /**
  * Routes one client request: resolves its host through the client's DNS cache and the DNS records, walks the
  * client's address order to the first live load balancer, and picks an app server of that balancer's pool by Maglev
- * hashing. Writes a {@link RoutedRequest}, or a JSON error answer to the client's reply partition when the request
+ * hashing. Writes a {@link RoutedRequest}, or a JSON error response to the client's reply partition when the request
  * cannot be routed. All times are the wall clock of the processor context, so that tests can drive it.
  */
 final class RouteRequestProcessor implements Processor<String, ClientRequest, Object, Object> {
@@ -35,7 +35,7 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
     private final PoolBalancer balancer;
     private final RoutingMetrics metrics;
     private ProcessorContext<Object, Object> context;
-    private DnsResolver resolver;
+    private DnsAnswers answers;
     private ServerDirectory directory;
     private ClientDnsCache cache;
 
@@ -51,12 +51,19 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
         KeyValueStore<String, DnsRecord> records = context.getStateStore(RoutingTopology.DNS_RECORDS_STORE);
         KeyValueStore<String, Heartbeat> heartbeats = context.getStateStore(RoutingTopology.HEARTBEATS_STORE);
         KeyValueStore<String, CachedAnswer> cacheStore = context.getStateStore(RoutingTopology.CLIENT_DNS_CACHE_STORE);
-        resolver = new DnsResolver(records::get);
+        KeyValueStore<String, String> expiryIndex = context.getStateStore(RoutingTopology.CLIENT_DNS_CACHE_EXPIRY_STORE);
+        answers = new DnsAnswers(new DnsResolver(records::get), config.dnsNegativeTtlMs());
         directory = new ServerDirectory(heartbeats, config.heartbeatTimeoutMs());
-        cache = new ClientDnsCache(cacheStore, config.dnsCacheMaxEntriesPerClient());
+        cache = new ClientDnsCache(cacheStore, expiryIndex, config.dnsCacheMaxEntriesPerClient());
+        metrics.trackCacheSize(this, cache::approximateSize);
         // Wall-clock time, because stream time stalls while no requests arrive.
         context.schedule(Duration.ofMillis(config.dnsCachePurgeIntervalMs()), PunctuationType.WALL_CLOCK_TIME,
                 cache::purgeExpired);
+    }
+
+    @Override
+    public void close() {
+        metrics.untrackCacheSize(this);
     }
 
     @Override
@@ -99,33 +106,29 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
         routeToLoadBalancer(record, request, host, answer.addresses(), resolvedBy, nowMs);
     }
 
-    /** Resolves and caches the answer; returns null after answering a resolution error. */
+    /**
+     * Resolves the host against the DNS records and caches the answer unless its TTL is 0. Returns null after sending
+     * the response to a resolution error, which is not cached.
+     */
     private CachedAnswer resolve(Record<String, ClientRequest> record, ClientRequest request, String host, long nowMs) {
-        var resolution = resolver.resolve(host, request.region(), request.country());
+        var clientAnswer = metrics.timeResolution(
+                () -> answers.answer(request.clientId(), host, request.region(), request.country(), nowMs));
+        var resolution = clientAnswer.resolution();
         if (resolution instanceof DnsResolver.Failed failed) {
             metrics.lookup(LookupResult.ERROR);
             reply(record, request, 502, "dns_resolution_failed", "cannot resolve host '" + host + "': " + failed.message(),
                     Map.of("host", host, "reason", failed.reason()), false, nowMs);
             return null;
         }
-        CachedAnswer answer;
-        long ttlMs;
         if (resolution instanceof DnsResolver.Resolved resolved) {
             metrics.lookup(LookupResult.valueOf(resolved.level().name()));
-            DnsRecord addressRecord = resolved.addressRecord();
-            var order = AddressOrder.forClient(addressRecord.addresses(), request.clientId(), addressRecord.name(),
-                    addressRecord.version());
-            ttlMs = resolved.ttlMs();
-            answer = new CachedAnswer(host, false, order, resolved.level().label(), saturatedAdd(nowMs, ttlMs));
         } else {
             metrics.lookup(LookupResult.NXDOMAIN);
-            ttlMs = config.dnsNegativeTtlMs();
-            answer = new CachedAnswer(host, true, List.of(), null, saturatedAdd(nowMs, ttlMs));
         }
-        if (ttlMs > 0) {
-            cache.put(request.clientId(), answer);
+        if (clientAnswer.cacheable()) {
+            cache.put(request.clientId(), clientAnswer.answer());
         }
-        return answer;
+        return clientAnswer.answer();
     }
 
     private void routeToLoadBalancer(Record<String, ClientRequest> record, ClientRequest request, String host,
@@ -186,10 +189,5 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
                 context.currentSystemTimeMs());
         context.forward(new Record<>(key, letter, record.timestamp()), RoutingTopology.DEAD_LETTERS_SINK);
         metrics.deadLetter(topic);
-    }
-
-    private static long saturatedAdd(long a, long b) {
-        long sum = a + b;
-        return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
     }
 }

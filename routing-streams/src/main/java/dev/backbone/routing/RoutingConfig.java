@@ -47,6 +47,16 @@ import org.apache.kafka.streams.StreamsConfig;
  *                                    true)
  * @param topicReplicationFactor      replication factor of topics created at start-up
  *                                    ({@code topics.replication.factor}, default 1)
+ * @param restHost                    address the REST API binds to ({@code rest.host}, default
+ *                                    {@value #DEFAULT_REST_HOST})
+ * @param restPort                    port of the REST API ({@code rest.port}, default {@value #DEFAULT_REST_PORT}; 0 picks
+ *                                    a free port)
+ * @param applicationServer           {@code host:port} at which other instances reach this instance's REST API, for
+ *                                    forwarded interactive queries ({@code application.server}, default null: the
+ *                                    REST host and the bound port)
+ * @param adminToken                  bearer token of the admin endpoints ({@code admin.token}, at least
+ *                                    {@value AdminToken#MIN_LENGTH} characters; default null, and the admin
+ *                                    endpoints answer 403)
  */
 public record RoutingConfig(
         String bootstrapServers,
@@ -65,12 +75,18 @@ public record RoutingConfig(
         HashKey hashKey,
         int maglevTableSize,
         boolean createTopics,
-        short topicReplicationFactor) {
+        short topicReplicationFactor,
+        String restHost,
+        int restPort,
+        String applicationServer,
+        AdminToken adminToken) {
 
     public static final String SERVICE_NAME = "routing-streams";
     public static final String DEFAULT_APPLICATION_ID = "backbone-routing";
+    public static final String DEFAULT_REST_HOST = "127.0.0.1";
+    public static final int DEFAULT_REST_PORT = 8081;
 
-    /** What the load balancer hashes to choose an app server. */
+    /** The value the load balancer hashes to choose an app server. */
     public enum HashKey {
         /** The client id: a client stays on one app server while the pool is unchanged (session affinity). */
         CLIENT,
@@ -111,6 +127,10 @@ public record RoutingConfig(
         int maglevTableSize = settings.integer("maglev.table.size", Maglev.DEFAULT_TABLE_SIZE, 3, Maglev.MAX_TABLE_SIZE);
         boolean createTopics = settings.bool("topics.create", true);
         int replicationFactor = settings.integer("topics.replication.factor", 1, 1, Short.MAX_VALUE);
+        String restHost = settings.string("rest.host", DEFAULT_REST_HOST);
+        int restPort = settings.integer("rest.port", DEFAULT_REST_PORT, 0, 65_535);
+        String applicationServer = settings.string("application.server", null);
+        AdminToken adminToken = adminToken(settings);
 
         if (settings.raw("lb.addresses") != null && lbAddresses.isEmpty()) {
             settings.addProblem("lb.addresses is empty; set a comma-separated list of load-balancer addresses, such as lb-1,lb-2");
@@ -124,12 +144,63 @@ public record RoutingConfig(
                     + lbHeartbeatIntervalMs + ", so load balancers would look dead between heartbeats; "
                     + "set heartbeat.timeout.ms to at least twice lb.heartbeat.interval.ms");
         }
+        checkApplicationServer(settings, restHost, applicationServer);
         settings.requireValid(SERVICE_NAME);
 
         return new RoutingConfig(bootstrapServers, applicationId, stateDirOrTemporary(stateDir), numStreamThreads,
                 commitIntervalMs, fetchMaxWaitMs, lbAddresses, lbPool, lbHeartbeatIntervalMs, heartbeatTimeoutMs,
                 dnsNegativeTtlMs, maxEntriesPerClient, purgeIntervalMs, HashKey.valueOf(hashKey.toUpperCase(Locale.ROOT)),
-                maglevTableSize, createTopics, (short) replicationFactor);
+                maglevTableSize, createTopics, (short) replicationFactor, restHost, restPort, applicationServer,
+                adminToken);
+    }
+
+    private static AdminToken adminToken(Settings settings) {
+        String token = settings.raw("admin.token");
+        if (token == null) {
+            return null;
+        }
+        if (token.length() < AdminToken.MIN_LENGTH) {
+            // The value is a secret: name its length, never the value.
+            settings.addProblem("admin.token has " + token.length() + " characters; set at least "
+                    + AdminToken.MIN_LENGTH + " random characters, such as the output of 'openssl rand -hex 24', "
+                    + "or remove the key to disable the admin endpoints");
+            return null;
+        }
+        return new AdminToken(token);
+    }
+
+    private static void checkApplicationServer(Settings settings, String restHost, String applicationServer) {
+        if (applicationServer == null) {
+            if (restHost.equals("0.0.0.0") || restHost.equals("::") || restHost.equals("[::]")) {
+                settings.addProblem("application.server is not set and rest.host=" + restHost + " is a wildcard "
+                        + "address that other instances cannot call; set application.server to the host:port at "
+                        + "which other instances reach this one, such as routing-1.internal:8081");
+            }
+            return;
+        }
+        int colon = applicationServer.lastIndexOf(':');
+        boolean valid = colon > 0 && colon < applicationServer.length() - 1;
+        if (valid) {
+            try {
+                int port = Integer.parseInt(applicationServer.substring(colon + 1));
+                valid = port > 0 && port <= 65_535;
+            } catch (NumberFormatException e) {
+                valid = false;
+            }
+        }
+        if (!valid) {
+            settings.addProblem("application.server=" + applicationServer + " is not accepted; accepted: host:port "
+                    + "with a port from 1 to 65535, such as routing-1.internal:8081");
+        }
+    }
+
+    /** Returns {@link #applicationServer()}, or {@code rest.host:boundPort} when it is not set. */
+    public String applicationServerOr(int boundRestPort) {
+        if (applicationServer != null) {
+            return applicationServer;
+        }
+        String host = restHost.contains(":") && !restHost.startsWith("[") ? "[" + restHost + "]" : restHost;
+        return host + ":" + boundRestPort;
     }
 
     private static Path stateDirOrTemporary(String stateDir) {
@@ -159,6 +230,8 @@ public record RoutingConfig(
         props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, true);
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), fetchMaxWaitMs);
         props.put(StreamsConfig.producerPrefix(ProducerConfig.ACKS_CONFIG), "all");
+        // Kafka Streams lingers 100 ms by default, which would add up to 100 ms to every routed request.
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 2);
         return props;
     }
 }

@@ -1,10 +1,17 @@
 package dev.backbone.routing;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.util.EnumMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The meters of the routing topology, registered once. Thread-safe. */
 final class RoutingMetrics {
@@ -12,21 +19,34 @@ final class RoutingMetrics {
     /** Outcomes of a DNS lookup, the values of the {@code result} tag. */
     enum LookupResult { CACHE, REGION, COUNTRY, GLOBAL, NXDOMAIN, ERROR }
 
+    private static final Logger log = LoggerFactory.getLogger(RoutingMetrics.class);
+
     private final MeterRegistry registry;
     private final Map<LookupResult, Counter> lookups = new EnumMap<>(LookupResult.class);
     private final Counter routed;
     private final Counter tableRebuilds;
     private final Map<Integer, Counter> errorsByStatus = new ConcurrentHashMap<>();
     private final Map<String, Counter> deadLettersByTopic = new ConcurrentHashMap<>();
+    private final Timer resolution;
+    /** Entry counts of the client DNS caches of this instance's tasks, by the processor that owns each. */
+    private final Map<Object, LongSupplier> cacheSizes = new ConcurrentHashMap<>();
 
     RoutingMetrics(MeterRegistry registry) {
         this.registry = registry;
         for (LookupResult result : LookupResult.values()) {
             lookups.put(result, Counter.builder("backbone.routing.dns.lookups")
                     .description("DNS lookups by the level that answered, or their failure")
-                    .tag("result", result.name().toLowerCase(java.util.Locale.ROOT))
+                    .tag("result", result.name().toLowerCase(Locale.ROOT))
                     .register(registry));
         }
+        resolution = Timer.builder("backbone.routing.dns.resolution")
+                .description("Time to resolve a name against the DNS records when the client's DNS cache misses")
+                .publishPercentiles(0.5, 0.95, 0.99)
+                .register(registry);
+        Gauge.builder("backbone.routing.dns.cache.entries", this, RoutingMetrics::cacheEntries)
+                .description("Entries in the client DNS caches of this instance's tasks, approximate")
+                .strongReference(true)
+                .register(registry);
         routed = Counter.builder("backbone.routing.requests.routed")
                 .description("Requests routed to an app server")
                 .register(registry);
@@ -42,6 +62,33 @@ final class RoutingMetrics {
         lookups.get(result).increment();
     }
 
+    /** Runs a resolution and records its duration on the registry's clock. */
+    <T> T timeResolution(Supplier<T> resolve) {
+        return resolution.record(resolve);
+    }
+
+    /** Adds a task's client DNS cache to the entries gauge until {@link #untrackCacheSize(Object)}. */
+    void trackCacheSize(Object owner, LongSupplier approximateEntries) {
+        cacheSizes.put(owner, approximateEntries);
+    }
+
+    void untrackCacheSize(Object owner) {
+        cacheSizes.remove(owner);
+    }
+
+    private double cacheEntries() {
+        long total = 0;
+        for (LongSupplier size : cacheSizes.values()) {
+            try {
+                total += size.getAsLong();
+            } catch (RuntimeException e) {
+                // The store of a task that is closing or migrating: skip it, as the next scrape will.
+                log.debug("Cannot count the entries of a client DNS cache: {}", e.toString());
+            }
+        }
+        return total;
+    }
+
     void routed() {
         routed.increment();
     }
@@ -50,7 +97,7 @@ final class RoutingMetrics {
         tableRebuilds.increment();
     }
 
-    /** Counts a request answered with an error instead of being routed. */
+    /** Counts a request that got an error response instead of being routed. */
     void error(int status) {
         errorCounter(status).increment();
     }

@@ -17,13 +17,15 @@ import org.apache.kafka.streams.state.Stores;
  * <pre>
  * backbone.dns-records   ─▶ dns-records-update   ─▶ global store dns-records        (every instance has all)
  * backbone.lb-heartbeats ─▶ lb-heartbeats-update ─▶ global store lb-heartbeats
- * backbone.client-requests ─▶ route-request (store client-dns-cache) ─┬▶ backbone.routed-requests
- *                                                                     ├▶ backbone.responses (errors)
- *                                                                     └▶ backbone.dead-letters
+ * backbone.client-requests ─▶ route-request ─┬▶ backbone.routed-requests
+ *                             │               ├▶ backbone.responses (errors)
+ *                             │               └▶ backbone.dead-letters
+ *                             └─ stores client-dns-cache and client-dns-cache-expiry
  * </pre>
  *
- * Every node and store has an explicit name, kept in the constants below. The only internal topic is the changelog
- * of {@link #CLIENT_DNS_CACHE_STORE}, named {@code <application.id>-client-dns-cache-changelog}.
+ * Every node and store has an explicit name, kept in the constants below. The only internal topics are the changelogs
+ * of {@link #CLIENT_DNS_CACHE_STORE} and {@link #CLIENT_DNS_CACHE_EXPIRY_STORE}, named
+ * {@code <application.id>-<store name>-changelog}.
  */
 public final class RoutingTopology {
 
@@ -43,8 +45,13 @@ public final class RoutingTopology {
     /** Global key-value store of the last heartbeat of each load balancer and app server, by server id. */
     public static final String HEARTBEATS_STORE = "lb-heartbeats";
 
-    /** Persistent key-value store of client DNS caches, keyed by client id, {@code U+001F} and canonical name. */
+    /**
+     * Persistent key-value store of client DNS caches, keyed by client id, {@code U+001F} and canonical name. Its
+     * tasks, like those of the client requests, are partitioned by client id.
+     */
     public static final String CLIENT_DNS_CACHE_STORE = "client-dns-cache";
+    /** Persistent key-value store indexing the client DNS cache entries by expiry time, for the purge. */
+    public static final String CLIENT_DNS_CACHE_EXPIRY_STORE = "client-dns-cache-expiry";
 
     private RoutingTopology() {
     }
@@ -75,6 +82,9 @@ public final class RoutingTopology {
                 CLIENT_REQUESTS_SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(
                         Stores.persistentKeyValueStore(CLIENT_DNS_CACHE_STORE), Serdes.String(), new JsonSerde<>(CachedAnswer.class))
+                .withCachingDisabled(), ROUTE_PROCESSOR);
+        topology.addStateStore(Stores.keyValueStoreBuilder(
+                        Stores.persistentKeyValueStore(CLIENT_DNS_CACHE_EXPIRY_STORE), Serdes.String(), Serdes.String())
                 .withCachingDisabled(), ROUTE_PROCESSOR);
 
         topology.addSink(ROUTED_REQUESTS_SINK, Topics.ROUTED_REQUESTS.name(), new StringSerializer(),

@@ -64,7 +64,6 @@ public final class CatalogueSeeder {
         long startedAt = System.nanoTime();
         var random = new SplittableRandom(randomSeed);
         try (Connection connection = dataSource.getConnection()) {
-            boolean autoCommit = connection.getAutoCommit();
             connection.setAutoCommit(false);
             try {
                 int categoriesInserted = insertCategories(connection, categories);
@@ -75,10 +74,8 @@ public final class CatalogueSeeder {
                         result.elapsed().toMillis());
                 return result;
             } catch (SQLException | RuntimeException e) {
-                connection.rollback();
+                Transactions.rollbackQuietly(connection, e);
                 throw e;
-            } finally {
-                connection.setAutoCommit(autoCommit);
             }
         } catch (SQLException e) {
             throw new StorageException("cannot seed the catalogue", e);

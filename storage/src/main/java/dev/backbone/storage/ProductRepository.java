@@ -33,7 +33,7 @@ public final class ProductRepository {
     /**
      * Returns the product with this id, or empty when there is none.
      *
-     * @throws StorageException when the query fails; {@link StorageException#retriable()} says whether to try again
+     * @throws StorageException when the query fails; {@link StorageException#retriable()} tells whether a retry may succeed
      */
     public Optional<Product> findById(long id) {
         try (Connection connection = dataSource.getConnection();
@@ -56,17 +56,15 @@ public final class ProductRepository {
     public Optional<Product> update(long id, ProductUpdate update) {
         Objects.requireNonNull(update, "update");
         try (Connection connection = dataSource.getConnection()) {
-            boolean autoCommit = connection.getAutoCommit();
+            // Closing the connection resets auto-commit: HikariCP restores it before reusing a connection.
             connection.setAutoCommit(false);
             try {
                 Optional<Product> updated = executeUpdate(connection, id, update);
                 connection.commit();
                 return updated;
             } catch (SQLException | RuntimeException e) {
-                connection.rollback();
+                Transactions.rollbackQuietly(connection, e);
                 throw e;
-            } finally {
-                connection.setAutoCommit(autoCommit);
             }
         } catch (SQLException e) {
             throw new StorageException("cannot update product " + id, e);

@@ -18,7 +18,7 @@ public record ProductUpdate(String name, String description, Long priceCents, In
     /** @throws IllegalArgumentException naming the first invalid field, its value and what is accepted */
     public ProductUpdate {
         if (name == null && description == null && priceCents == null && stock == null) {
-            throw new IllegalArgumentException("an update needs at least one of name, description, priceCents, stock");
+            throw new IllegalArgumentException("update is empty; set at least one of name, description, priceCents, stock");
         }
         if (name != null && (name.isBlank() || name.length() > MAX_NAME_LENGTH)) {
             throw new IllegalArgumentException("name is blank or longer than " + MAX_NAME_LENGTH + " characters");

@@ -3,7 +3,7 @@ package dev.backbone.storage;
 import java.time.Duration;
 
 /**
- * What {@link CatalogueSeeder#seed} wrote.
+ * Counts of the rows inserted by {@link CatalogueSeeder#seed}.
  *
  * @param categoriesInserted categories inserted; rows whose id already existed are not counted
  * @param productsInserted   products inserted; rows whose id already existed are not counted

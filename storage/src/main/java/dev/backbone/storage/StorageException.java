@@ -3,7 +3,7 @@ package dev.backbone.storage;
 import java.sql.SQLException;
 
 /**
- * A database operation that failed. {@link #retriable()} tells whether the same operation may succeed when tried
+ * A database operation that failed. {@link #retriable()} returns whether the same operation may succeed when tried
  * again, such as after a lost connection or a serialization failure; other failures are bugs or bad data.
  */
 public final class StorageException extends RuntimeException {

@@ -21,14 +21,14 @@ import java.util.function.Function;
 /**
  * An in-process cache (Caffeine, bounded by entry count and time to live) whose fills are checked against the
  * invalidations seen for their key, so that a slow read cannot put back a value that an invalidation already removed.
- * This is the lease idea of Facebook's memcache ("Scaling Memcache at Facebook", NSDI 2013).
+ * This is the lease idea of Facebook's memcache, with a sequence number of invalidations in place of lease tokens.
  *
  * <p>How a read goes: {@link #getIfPresent} misses, the caller takes a {@link Lease} with {@link #lease()}, reads the
  * source, and calls {@link #fill} with the value and its row version. {@link #get} does all of this in one call. The
  * fill is rejected as stale when either
  * <ul>
  *   <li>an invalidation of the key was applied after the lease was taken: the value may have been read before the
- *       change it announces, whatever its version says; or</li>
+ *       change it announces, whatever its version; or</li>
  *   <li>the value's version is lower than the latest known version announced by an invalidation of the key.</li>
  * </ul>
  * A rejected fill costs one more miss later and never a stale value.
@@ -160,7 +160,7 @@ public final class VersionedCache<K, V> {
         Objects.requireNonNull(value, "value");
         var accepted = new AtomicBoolean();
         // compute holds the key's lock, and invalidate() evicts through the same lock after recording the
-        // invalidation: a fill either sees the invalidation here or is evicted by it right after.
+        // invalidation, so a fill either finds the invalidation here or is evicted by it right after.
         entries.asMap().compute(key, (k, current) -> {
             if (isStale(k, lease, version)) {
                 return current;

@@ -1,0 +1,167 @@
+package dev.backbone.appserver;
+
+import dev.backbone.events.DeadLetterPublisher;
+import dev.backbone.events.Invalidation;
+import dev.backbone.events.JsonSerde;
+import dev.backbone.events.Topics;
+import dev.backbone.storage.Product;
+import dev.backbone.storage.VersionedCache;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.regex.Pattern;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.SynchronizedHistogram;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The consumer loop of {@code backbone.cache-invalidations}: evicts {@code product:ID} keys from the product cache
+ * through its version guard and records the lag from database commit to eviction. Keys of other kinds are ignored.
+ * Runs on one thread; {@link #stop()} and the getters may be called from any thread.
+ */
+final class InvalidationLoop implements Runnable {
+
+    private static final Logger log = LoggerFactory.getLogger(InvalidationLoop.class);
+    private static final Duration POLL_TIMEOUT = Duration.ofMillis(500);
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
+    private static final String PRODUCT_PREFIX = "product:";
+    private static final Pattern PRODUCT_ID = Pattern.compile("[0-9]{1,18}");
+    /** Lags above one hour are recorded as one hour. */
+    static final long MAX_TRACKED_LAG_MS = TimeUnit.HOURS.toMillis(1);
+
+    private final Consumer<byte[], byte[]> consumer;
+    private final DeadLetterPublisher deadLetters;
+    private final VersionedCache<Long, Product> cache;
+    private final Clock clock;
+    private final JsonSerde<Invalidation> serde = Topics.jsonSerde(Topics.CACHE_INVALIDATIONS);
+    private final Histogram lagMs = new SynchronizedHistogram(MAX_TRACKED_LAG_MS, 3);
+    private final Timer lagTimer;
+    private final LongAdder ignored = new LongAdder();
+    private volatile boolean ready;
+    private volatile boolean running = true;
+
+    InvalidationLoop(Consumer<byte[], byte[]> consumer, DeadLetterPublisher deadLetters, VersionedCache<Long, Product> cache,
+                     Clock clock, MeterRegistry registry) {
+        this.consumer = consumer;
+        this.deadLetters = deadLetters;
+        this.cache = cache;
+        this.clock = clock;
+        this.lagTimer = Timer.builder("backbone.cache.eviction.lag")
+                .description("time from the database commit to the eviction from this server's cache")
+                .publishPercentileHistogram()
+                .register(registry);
+    }
+
+    @Override
+    public void run() {
+        try {
+            consumer.subscribe(List.of(Topics.CACHE_INVALIDATIONS.name()), new PositionResolver());
+            while (running) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(POLL_TIMEOUT)) {
+                    apply(record);
+                }
+            }
+        } catch (WakeupException e) {
+            if (running) {
+                throw e;
+            }
+        } catch (RuntimeException e) {
+            log.error("Invalidation consumer stopped after an unexpected error; cached products are no longer evicted", e);
+            throw e;
+        } finally {
+            ready = false;
+            consumer.close(CLOSE_TIMEOUT);
+            log.info("Invalidation consumer closed");
+        }
+    }
+
+    void stop() {
+        running = false;
+        consumer.wakeup();
+    }
+
+    /** Returns whether partitions are assigned and their start offsets known, so no later invalidation is missed. */
+    boolean ready() {
+        return ready;
+    }
+
+    /** Returns a copy of the commit-to-eviction lag histogram, in milliseconds. */
+    Histogram lagHistogram() {
+        return lagMs.copy();
+    }
+
+    /** Returns how many invalidations named keys that this server does not cache. */
+    long ignoredInvalidations() {
+        return ignored.sum();
+    }
+
+    private void apply(ConsumerRecord<byte[], byte[]> record) {
+        Invalidation invalidation;
+        long productId;
+        try {
+            invalidation = serde.deserialize(record.topic(), record.value());
+            if (invalidation == null) {
+                throw new IllegalArgumentException("record value is null; accepted: an Invalidation as JSON");
+            }
+            if (!invalidation.cacheKey().startsWith(PRODUCT_PREFIX)) {
+                ignored.increment();
+                return;
+            }
+            productId = parseProductId(invalidation.cacheKey());
+        } catch (RuntimeException e) {
+            deadLetters.publish(record, e);
+            return;
+        }
+
+        cache.invalidate(productId, invalidation.version());
+        if (invalidation.commitAtMs() > 0) {
+            long lag = Math.max(0, clock.millis() - invalidation.commitAtMs());
+            lagMs.recordValue(Math.min(lag, MAX_TRACKED_LAG_MS));
+            lagTimer.record(lag, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private static long parseProductId(String cacheKey) {
+        String id = cacheKey.substring(PRODUCT_PREFIX.length());
+        if (!PRODUCT_ID.matcher(id).matches()) {
+            throw new IllegalArgumentException("cache key " + InvalidInputException.shorten(cacheKey)
+                    + " has no valid product id; accepted: product:ID with ID an integer from 0 to 999999999999999999");
+        }
+        return Long.parseLong(id);
+    }
+
+    /**
+     * Looks up the start offset of every assigned partition at once, then reports ready. With
+     * {@code auto.offset.reset=latest} the consumer would otherwise look it up at its first fetch, so an invalidation
+     * written after {@link #ready()} returned true could still be skipped.
+     */
+    private final class PositionResolver implements ConsumerRebalanceListener {
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            for (TopicPartition partition : partitions) {
+                consumer.position(partition);
+            }
+            if (!consumer.assignment().isEmpty()) {
+                ready = true;
+                log.info("Invalidation consumer reads partitions {}", consumer.assignment());
+            }
+        }
+
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            // Nothing to commit by hand: offsets of this group are committed automatically.
+        }
+    }
+}

@@ -1,0 +1,415 @@
+package dev.backbone.appserver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.backbone.embedded.EmbeddedStack;
+import dev.backbone.embedded.EmbeddedStackExtension;
+import dev.backbone.events.ClientRequest;
+import dev.backbone.events.ClientResponse;
+import dev.backbone.events.DeadLetter;
+import dev.backbone.events.Heartbeat;
+import dev.backbone.events.Invalidation;
+import dev.backbone.events.Json;
+import dev.backbone.events.RoutedRequest;
+import dev.backbone.events.Topics;
+import dev.backbone.storage.CatalogueSeeder;
+import dev.backbone.storage.Database;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.IntStream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(EmbeddedStackExtension.class)
+class AppServerIT {
+
+    private static final String SERVER_ID = "app-it-1";
+    private static final int REPLY_PARTITION = 3;
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+    private static HikariDataSource database;
+    private static SimpleMeterRegistry registry;
+    private static AppServer server;
+    private static KafkaProducer<byte[], byte[]> producer;
+    private static KafkaConsumer<byte[], byte[]> responseConsumer;
+    private static final Map<String, ConsumerRecord<byte[], byte[]>> responses = new ConcurrentHashMap<>();
+    private static String bootstrapServers;
+
+    @BeforeAll
+    static void startServer(EmbeddedStack stack) {
+        bootstrapServers = stack.bootstrapServers();
+        database = Database.pool(stack.postgres().jdbcUrl(), 2);
+        Database.migrate(database);
+        CatalogueSeeder.seed(database, 5, 100, 7L);
+
+        var config = new AppServerConfig(SERVER_ID, "shop", bootstrapServers, stack.postgres().jdbcUrl(), 2, 1_000,
+                Duration.ofMinutes(5), Duration.ofMillis(200), 2, 50);
+        registry = new SimpleMeterRegistry();
+        server = AppServer.start(config, registry);
+
+        producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer());
+        responseConsumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 50), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        responseConsumer.assign(List.of(new TopicPartition(Topics.RESPONSES.name(), REPLY_PARTITION)));
+        responseConsumer.seekToBeginning(responseConsumer.assignment());
+
+        await().atMost(TIMEOUT).until(server::ready);
+    }
+
+    @AfterAll
+    static void stopServer() {
+        server.close();
+        server.close();
+        responseConsumer.close();
+        producer.close();
+        database.close();
+    }
+
+    @Test
+    void getExistingProductAnswersJson() throws Exception {
+        String requestId = send("GET", "/products/42", null);
+
+        ConsumerRecord<byte[], byte[]> record = awaitResponseRecord(requestId);
+        ClientResponse response = decode(record);
+
+        assertThat(record.partition()).isEqualTo(REPLY_PARTITION);
+        assertThat(new String(record.key(), StandardCharsets.UTF_8)).isEqualTo(requestId);
+        assertThat(response.status()).isEqualTo(200);
+        assertThat(response.headers()).containsEntry("content-type", "application/json");
+        assertThat(response.servedBy()).isEqualTo(SERVER_ID);
+        JsonNode body = Json.mapper().readTree(response.body());
+        assertThat(body.get("id").asLong()).isEqualTo(42);
+        assertThat(body.get("name").asText()).isEqualTo(queryString("SELECT name FROM products WHERE id = 42"));
+        assertThat(body.get("priceCents").asLong()).isEqualTo(queryLong("SELECT price_cents FROM products WHERE id = 42"));
+        assertThat(body.get("version").asLong()).isEqualTo(queryLong("SELECT version FROM products WHERE id = 42"));
+        for (String field : List.of("categoryId", "description", "stock", "updatedAt")) {
+            assertThat(body.has(field)).as(field).isTrue();
+        }
+    }
+
+    @Test
+    void offsetsAreCommittedAfterAnswers() throws Exception {
+        String requestId = UUID.randomUUID().toString();
+        RecordMetadata sent = sendRouted(routed(requestId, "GET", "/products/43", null, "shop")).get();
+        awaitResponse(requestId);
+
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+            var partition = new TopicPartition(sent.topic(), sent.partition());
+            await().atMost(TIMEOUT).untilAsserted(() -> {
+                Map<TopicPartition, OffsetAndMetadata> committed = admin
+                        .listConsumerGroupOffsets("backbone-app-servers-shop").partitionsToOffsetAndMetadata().get();
+                assertThat(committed.get(partition)).isNotNull();
+                assertThat(committed.get(partition).offset()).isGreaterThan(sent.offset());
+            });
+        }
+    }
+
+    @Test
+    void missingProductIsNotFound() throws Exception {
+        ClientResponse response = awaitResponse(send("GET", "/products/100000", null));
+
+        assertThat(response.status()).isEqualTo(404);
+        assertThat(response.headers()).containsEntry("content-type", "application/json");
+        assertThat(Json.mapper().readTree(response.body()).get("error").asText()).isEqualTo("not_found");
+    }
+
+    @Test
+    void badIdIsRejectedWithField() throws Exception {
+        ClientResponse response = awaitResponse(send("GET", "/products/abc", null));
+
+        assertThat(response.status()).isEqualTo(400);
+        JsonNode body = Json.mapper().readTree(response.body());
+        assertThat(body.get("field").asText()).isEqualTo("id");
+        assertThat(body.get("value").asText()).isEqualTo("abc");
+        assertThat(body.get("accepted").asText()).isEqualTo("an integer from 0 to 9223372036854775807");
+        assertThat(awaitResponse(send("GET", "/products/-5", null)).status()).isEqualTo(400);
+    }
+
+    @Test
+    void putUpdatesProductAndNextGetShowsIt() throws Exception {
+        long versionBefore = queryLong("SELECT version FROM products WHERE id = 11");
+        awaitResponse(send("GET", "/products/11", null));
+
+        ClientResponse put = awaitResponse(send("PUT", "/products/11", "{\"name\":\"Renamed lamp\",\"priceCents\":4321}"));
+
+        assertThat(put.status()).isEqualTo(200);
+        JsonNode updated = Json.mapper().readTree(put.body());
+        assertThat(updated.get("name").asText()).isEqualTo("Renamed lamp");
+        assertThat(updated.get("priceCents").asLong()).isEqualTo(4321);
+        assertThat(updated.get("version").asLong()).isEqualTo(versionBefore + 1);
+        assertThat(queryLong("SELECT price_cents FROM products WHERE id = 11")).isEqualTo(4321);
+
+        JsonNode read = Json.mapper().readTree(awaitResponse(send("GET", "/products/11", null)).body());
+        assertThat(read.get("name").asText()).isEqualTo("Renamed lamp");
+        assertThat(read.get("version").asLong()).isEqualTo(versionBefore + 1);
+    }
+
+    @Test
+    void putWithInvalidFieldIsRejected() throws Exception {
+        ClientResponse response = awaitResponse(send("PUT", "/products/12", "{\"priceCents\":-1}"));
+
+        assertThat(response.status()).isEqualTo(400);
+        JsonNode body = Json.mapper().readTree(response.body());
+        assertThat(body.get("field").asText()).isEqualTo("priceCents");
+        assertThat(body.get("value").asText()).isEqualTo("-1");
+        assertThat(awaitResponse(send("PUT", "/products/12", "{not json")).status()).isEqualTo(400);
+        assertThat(queryLong("SELECT version FROM products WHERE id = 12")).isEqualTo(1);
+    }
+
+    @Test
+    void unknownPathAndWrongMethodAreRejected() {
+        assertThat(awaitResponse(send("GET", "/checkout", null)).status()).isEqualTo(404);
+
+        ClientResponse wrongMethod = awaitResponse(send("POST", "/products/1", "{}"));
+        assertThat(wrongMethod.status()).isEqualTo(405);
+        assertThat(wrongMethod.headers()).containsEntry("allow", "GET, PUT");
+    }
+
+    @Test
+    void invalidationAfterDirectUpdateEvictsCachedProduct() throws Exception {
+        String oldName = queryString("SELECT name FROM products WHERE id = 20");
+        awaitResponse(send("GET", "/products/20", null));
+        long hitsBefore = server.stats().cacheHits();
+        assertThat(nameIn(awaitResponse(send("GET", "/products/20", null)))).isEqualTo(oldName);
+        assertThat(server.stats().cacheHits()).as("the second read comes from the cache").isGreaterThan(hitsBefore);
+
+        execute("UPDATE products SET name = 'Changed in psql' WHERE id = 20");
+        assertThat(nameIn(awaitResponse(send("GET", "/products/20", null))))
+                .as("without an invalidation the cache still answers the old row").isEqualTo(oldName);
+
+        long evictionsBefore = server.stats().evictionLagMs().getTotalCount();
+        long version = queryLong("SELECT version FROM products WHERE id = 20");
+        var invalidation = new Invalidation(Invalidation.SCHEMA_VERSION, "product:20", version, "u",
+                System.currentTimeMillis(), System.currentTimeMillis());
+        producer.send(new ProducerRecord<>(Topics.CACHE_INVALIDATIONS.name(), bytes("product:20"),
+                Topics.CACHE_INVALIDATIONS.valueSerde().serializer().serialize(Topics.CACHE_INVALIDATIONS.name(), invalidation))).get();
+        await().atMost(TIMEOUT).until(() -> server.stats().evictionLagMs().getTotalCount() > evictionsBefore);
+
+        assertThat(nameIn(awaitResponse(send("GET", "/products/20", null)))).isEqualTo("Changed in psql");
+        assertThat(registry.get("backbone.cache.eviction.lag").timer().count()).isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void malformedRequestIsDeadLettered() throws Exception {
+        RecordMetadata malformed = producer.send(new ProducerRecord<>(Topics.ROUTED_REQUESTS.name(), 0,
+                bytes("client-x"), bytes("{not a routed request"))).get();
+        RoutedRequest badReplyPartition = routed(UUID.randomUUID().toString(), "GET", "/products/1", null, "shop", 99);
+        RecordMetadata unanswerable = sendRouted(badReplyPartition).get();
+        String next = UUID.randomUUID().toString();
+        producer.send(new ProducerRecord<>(Topics.ROUTED_REQUESTS.name(), 0, bytes("client-x"),
+                serialize(routed(next, "GET", "/products/2", null, "shop", REPLY_PARTITION)))).get();
+
+        assertThat(awaitResponse(next).status()).isEqualTo(200);
+        await().atMost(TIMEOUT).untilAsserted(() -> {
+            List<DeadLetter> letters = readDeadLetters();
+            assertThat(letters).anySatisfy(letter -> {
+                assertThat(letter.topic()).isEqualTo(Topics.ROUTED_REQUESTS.name());
+                assertThat(letter.partition()).isEqualTo(malformed.partition());
+                assertThat(letter.offset()).isEqualTo(malformed.offset());
+                assertThat(letter.consumer()).isEqualTo("backbone-app-servers-shop");
+            });
+            assertThat(letters).anySatisfy(letter -> {
+                assertThat(letter.topic()).isEqualTo(Topics.ROUTED_REQUESTS.name());
+                assertThat(letter.partition()).isEqualTo(unanswerable.partition());
+                assertThat(letter.offset()).isEqualTo(unanswerable.offset());
+                assertThat(letter.error()).contains("replyPartition 99");
+            });
+        });
+    }
+
+    @Test
+    void malformedInvalidationIsDeadLettered() throws Exception {
+        RecordMetadata malformed = producer.send(new ProducerRecord<>(Topics.CACHE_INVALIDATIONS.name(), 0,
+                bytes("product:1"), bytes("[]"))).get();
+        long evictionsBefore = server.stats().evictionLagMs().getTotalCount();
+        var next = new Invalidation(Invalidation.SCHEMA_VERSION, "product:1", 1, "u", System.currentTimeMillis(),
+                System.currentTimeMillis());
+        producer.send(new ProducerRecord<>(Topics.CACHE_INVALIDATIONS.name(), 0, bytes("product:1"),
+                Topics.CACHE_INVALIDATIONS.valueSerde().serializer().serialize(Topics.CACHE_INVALIDATIONS.name(), next))).get();
+
+        await().atMost(TIMEOUT).until(() -> server.stats().evictionLagMs().getTotalCount() > evictionsBefore);
+        await().atMost(TIMEOUT).untilAsserted(() -> assertThat(readDeadLetters()).anySatisfy(letter -> {
+            assertThat(letter.topic()).isEqualTo(Topics.CACHE_INVALIDATIONS.name());
+            assertThat(letter.partition()).isEqualTo(malformed.partition());
+            assertThat(letter.offset()).isEqualTo(malformed.offset());
+            assertThat(letter.consumer()).isEqualTo("backbone-app-server-" + SERVER_ID);
+        }));
+    }
+
+    @Test
+    void expiredAndOtherPoolRequestsAreSkipped() {
+        long now = System.currentTimeMillis();
+        String expiredId = UUID.randomUUID().toString();
+        var expiredRequest = new ClientRequest(ClientRequest.SCHEMA_VERSION, expiredId, "client-y", "eu-west", "DE",
+                "shop.example.com", "GET", "/products/3", "", Map.of(), null, "ingest-it", REPLY_PARTITION, now - 60_000, now - 30_000);
+        long expiredBefore = server.stats().expiredRequests();
+        sendRouted(new RoutedRequest(RoutedRequest.SCHEMA_VERSION, expiredRequest, "global", "lb-1", List.of(), "shop",
+                SERVER_ID, "client-y", false, now));
+        String otherPoolId = UUID.randomUUID().toString();
+        sendRouted(routed(otherPoolId, "GET", "/products/3", null, "api"));
+        String next = UUID.randomUUID().toString();
+        sendRouted(routed(next, "GET", "/products/3", null, "shop"));
+
+        assertThat(awaitResponse(next).status()).isEqualTo(200);
+        assertThat(server.stats().expiredRequests()).isEqualTo(expiredBefore + 1);
+        assertThat(registry.get("backbone.app.requests.skipped").tag("reason", "other_pool").functionCounter().count())
+                .isGreaterThanOrEqualTo(1.0);
+        assertThat(responses).doesNotContainKeys(expiredId, otherPoolId);
+    }
+
+    @Test
+    void heartbeatsAnnounceAssignedPartitions() {
+        List<Integer> everyPartition = IntStream.range(0, Topics.ROUTED_REQUESTS.partitions()).boxed().toList();
+        try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 50), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.assign(List.of(new TopicPartition(Topics.LB_HEARTBEATS.name(), 0)));
+            consumer.seekToBeginning(consumer.assignment());
+            List<Heartbeat> heartbeats = new ArrayList<>();
+            await().atMost(TIMEOUT).pollInSameThread().until(() -> {
+                for (var record : consumer.poll(Duration.ofMillis(100))) {
+                    heartbeats.add(Topics.LB_HEARTBEATS.valueSerde().deserializer().deserialize(record.topic(), record.value()));
+                }
+                return heartbeats.stream().filter(h -> h.partitions().equals(everyPartition)).count() >= 2;
+            });
+
+            Heartbeat last = heartbeats.get(heartbeats.size() - 1);
+            assertThat(last.serverId()).isEqualTo(SERVER_ID);
+            assertThat(last.kind()).isEqualTo(Heartbeat.Kind.APP_SERVER);
+            assertThat(last.pool()).isEqualTo("shop");
+            assertThat(last.state()).isEqualTo(Heartbeat.State.UP);
+            assertThat(last.weight()).isEqualTo(1);
+            assertThat(last.partitions()).isEqualTo(server.stats().assignedPartitions());
+            for (int i = 1; i < heartbeats.size(); i++) {
+                assertThat(heartbeats.get(i).sequence()).isGreaterThan(heartbeats.get(i - 1).sequence());
+            }
+        }
+    }
+
+    private static String send(String method, String path, String body) {
+        String requestId = UUID.randomUUID().toString();
+        sendRouted(routed(requestId, method, path, body, "shop"));
+        return requestId;
+    }
+
+    private static RoutedRequest routed(String requestId, String method, String path, String body, String pool) {
+        return routed(requestId, method, path, body, pool, REPLY_PARTITION);
+    }
+
+    private static RoutedRequest routed(String requestId, String method, String path, String body, String pool, int replyPartition) {
+        long now = System.currentTimeMillis();
+        var request = new ClientRequest(ClientRequest.SCHEMA_VERSION, requestId, "client-1", "eu-west", "DE",
+                "shop.example.com", method, path, "", Map.of("accept", "application/json"), body, "ingest-it",
+                replyPartition, now, now + 60_000);
+        return new RoutedRequest(RoutedRequest.SCHEMA_VERSION, request, "global", "lb-1", List.of(), pool, SERVER_ID,
+                "client-1", false, now);
+    }
+
+    private static java.util.concurrent.Future<RecordMetadata> sendRouted(RoutedRequest routed) {
+        return producer.send(new ProducerRecord<>(Topics.ROUTED_REQUESTS.name(), bytes(routed.routingKey()), serialize(routed)));
+    }
+
+    private static byte[] serialize(RoutedRequest routed) {
+        return Topics.ROUTED_REQUESTS.valueSerde().serializer().serialize(Topics.ROUTED_REQUESTS.name(), routed);
+    }
+
+    private static ClientResponse awaitResponse(String requestId) {
+        return decode(awaitResponseRecord(requestId));
+    }
+
+    private static ConsumerRecord<byte[], byte[]> awaitResponseRecord(String requestId) {
+        await().atMost(TIMEOUT).pollInSameThread().until(() -> {
+            synchronized (responseConsumer) {
+                for (var record : responseConsumer.poll(Duration.ofMillis(50))) {
+                    responses.put(new String(record.key(), StandardCharsets.UTF_8), record);
+                }
+            }
+            return responses.containsKey(requestId);
+        });
+        return responses.get(requestId);
+    }
+
+    private static ClientResponse decode(ConsumerRecord<byte[], byte[]> record) {
+        return Topics.RESPONSES.valueSerde().deserializer().deserialize(record.topic(), record.value());
+    }
+
+    private static String nameIn(ClientResponse response) throws Exception {
+        return Json.mapper().readTree(response.body()).get("name").asText();
+    }
+
+    /** Reads the whole dead-letter topic from its beginning. */
+    private static List<DeadLetter> readDeadLetters() {
+        var partition = new TopicPartition(Topics.DEAD_LETTERS.name(), 0);
+        try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 50), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.assign(List.of(partition));
+            consumer.seekToBeginning(List.of(partition));
+            long end = consumer.endOffsets(List.of(partition)).get(partition);
+            List<DeadLetter> letters = new ArrayList<>();
+            while (consumer.position(partition) < end) {
+                for (var record : consumer.poll(Duration.ofMillis(100))) {
+                    letters.add(Topics.DEAD_LETTERS.valueSerde().deserializer().deserialize(record.topic(), record.value()));
+                }
+            }
+            return letters;
+        }
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void execute(String sql) throws SQLException {
+        try (Connection connection = database.getConnection(); Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        }
+    }
+
+    private static long queryLong(String sql) throws SQLException {
+        try (Connection connection = database.getConnection(); Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery(sql)) {
+            rows.next();
+            return rows.getLong(1);
+        }
+    }
+
+    private static String queryString(String sql) throws SQLException {
+        try (Connection connection = database.getConnection(); Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery(sql)) {
+            rows.next();
+            return rows.getString(1);
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package dev.backbone.launcher;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * Sends requests at the times a schedule names, whether or not earlier requests were answered (open loop), and
+ * measures each latency from its intended send time. A server that stalls therefore shows its stall in the
+ * percentiles instead of slowing the load down: the correction for coordinated omission.
+ */
+final class OpenLoopRunner {
+
+    /**
+     * One request of a schedule.
+     *
+     * @param offsetNanos when to send it, counted from the start of the run
+     * @param request     what to send
+     * @param write       whether it changes data, for the summary
+     */
+    record Scheduled(long offsetNanos, RequestSender.Request request, boolean write) {
+    }
+
+    private final RequestSender sender;
+    private final int maxInFlight;
+    private final PrintStream progress;
+
+    OpenLoopRunner(RequestSender sender, int maxInFlight, PrintStream progress) {
+        this.sender = sender;
+        this.maxInFlight = maxInFlight;
+        this.progress = progress;
+    }
+
+    /** Runs the whole schedule and waits for every answer. {@code total} is only for the progress bar. */
+    RunResult run(Iterator<Scheduled> schedule, long total) throws InterruptedException {
+        var inFlight = new Semaphore(maxInFlight);
+        var recorder = new Recorder(3);
+        var progressHistogram = new Histogram(3);
+        var statusCounts = new ConcurrentHashMap<Integer, LongAdder>();
+        var writesAccepted = new LongAdder();
+        var completed = new AtomicLong();
+        long sent = 0;
+        long startedAt = System.nanoTime();
+        long nextProgressAt = startedAt + 1_000_000_000L;
+
+        while (schedule.hasNext()) {
+            Scheduled next = schedule.next();
+            long intendedAt = startedAt + next.offsetNanos();
+            for (long wait = intendedAt - System.nanoTime(); wait > 0; wait = intendedAt - System.nanoTime()) {
+                LockSupport.parkNanos(Math.min(wait, 10_000_000L));
+            }
+            inFlight.acquire();
+            sent++;
+            sender.send(next.request()).whenComplete((status, error) -> {
+                recorder.recordValue(Math.max(1, (System.nanoTime() - intendedAt) / 1_000));
+                int code = error != null ? 0 : status;
+                statusCounts.computeIfAbsent(code, c -> new LongAdder()).increment();
+                if (next.write() && code == 200) {
+                    writesAccepted.increment();
+                }
+                completed.incrementAndGet();
+                inFlight.release();
+            });
+            long now = System.nanoTime();
+            if (now >= nextProgressAt) {
+                progressHistogram.add(recorder.getIntervalHistogram());
+                printProgress(sent, total, completed.get(), statusCounts, now - startedAt, progressHistogram);
+                nextProgressAt = now + 1_000_000_000L;
+            }
+        }
+        inFlight.acquire(maxInFlight);
+        long elapsed = System.nanoTime() - startedAt;
+        Histogram latency = recorder.getIntervalHistogram();
+        latency.add(progressHistogram);
+        printProgress(sent, total, completed.get(), statusCounts, elapsed, latency);
+
+        Map<Integer, Long> counts = new TreeMap<>();
+        statusCounts.forEach((status, adder) -> counts.put(status, adder.sum()));
+        return new RunResult(sent, counts, writesAccepted.sum(), Duration.ofNanos(elapsed), latency);
+    }
+
+    private void printProgress(long sent, long total, long completed, Map<Integer, LongAdder> statusCounts, long elapsedNanos,
+                               Histogram latency) {
+        long errors = statusCounts.entrySet().stream().filter(e -> e.getKey() == 0 || e.getKey() >= 500)
+                .mapToLong(e -> e.getValue().sum()).sum();
+        int width = 30;
+        int filled = total <= 0 ? 0 : (int) Math.min(width, width * sent / total);
+        String bar = "#".repeat(filled) + " ".repeat(width - filled);
+        double seconds = elapsedNanos / 1e9;
+        progress.printf("[%s] %3.0f%% %,d/%,d sent, %,d answered, %,.0f req/s, p99 %.1f ms, %,d errors, %.0f s%n",
+                bar, total <= 0 ? 0.0 : 100.0 * sent / total, sent, total, completed, completed / Math.max(seconds, 1e-9),
+                latency.getTotalCount() == 0 ? 0.0 : latency.getValueAtPercentile(99) / 1000.0, errors, seconds);
+    }
+}

@@ -1,0 +1,30 @@
+package dev.backbone.launcher;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Sends one request of a workload and completes with its outcome. Implementations are thread-safe; {@link #close()}
+ * releases their clients.
+ */
+interface RequestSender extends AutoCloseable {
+
+    /**
+     * One request to send.
+     *
+     * @param method   HTTP method
+     * @param path     path and optional query, starting with /
+     * @param host     site name for the Host header
+     * @param clientId client id
+     * @param region   client region
+     * @param country  client country code
+     * @param body     request body, or null
+     */
+    record Request(String method, String path, String host, String clientId, String region, String country, String body) {
+    }
+
+    /** Completes with the HTTP status of the answer, or with the Kafka acknowledgement as status 202 when sending events. */
+    CompletableFuture<Integer> send(Request request);
+
+    @Override
+    void close();
+}

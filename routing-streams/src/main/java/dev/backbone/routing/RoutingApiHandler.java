@@ -1,0 +1,160 @@
+package dev.backbone.routing;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.util.Locale;
+import java.util.Map;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Fields;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The routes of the routing REST API. Every answer is JSON except {@code /metrics}, and every error is
+ * {@code {"error": ..., "message": ..., ...}} with the fields that name the problem.
+ *
+ * <pre>
+ * PUT    /api/dns/records                  admin: put a record (JSON body), answer the stored record
+ * DELETE /api/dns/records/{scope}/{name}   admin: delete a record; 404 when there is none
+ * GET    /api/dns/records?prefix=&amp;scope=&amp;limit=   list records by name prefix
+ * GET    /api/dns/resolve?name=&amp;client=&amp;region=&amp;country=   resolve a name for a client, with its cache entry
+ * GET    /metrics                          Prometheus text, when the registry is a PrometheusMeterRegistry
+ * </pre>
+ *
+ * Admin routes need {@code Authorization: Bearer <admin.token>}: 401 with {@code WWW-Authenticate} without a valid
+ * token, 403 when {@code admin.token} is not configured. Listing and resolving need no token, because they show what
+ * any client of the front door can already find out by sending requests.
+ */
+final class RoutingApiHandler extends Handler.Abstract {
+
+    static final String RECORDS_PATH = "/api/dns/records";
+    static final String RESOLVE_PATH = "/api/dns/resolve";
+    static final String METRICS_PATH = "/metrics";
+    /** Largest request body read: 1000 addresses of 255 characters fit with room to spare. */
+    static final int MAX_BODY_BYTES = 1 << 20;
+    private static final String PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+    private static final Logger log = LoggerFactory.getLogger(RoutingApiHandler.class);
+
+    private final DnsAdminApi admin;
+    private final DnsQueryApi queries;
+    private final MeterRegistry registry;
+    private final AdminToken adminToken;
+    private final String self;
+
+    /** @param adminToken the token admin routes require, or null to answer them 403 */
+    RoutingApiHandler(DnsAdminApi admin, DnsQueryApi queries, MeterRegistry registry, AdminToken adminToken, String self) {
+        this.admin = admin;
+        this.queries = queries;
+        this.registry = registry;
+        this.adminToken = adminToken;
+        this.self = self;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+        ApiReply reply;
+        try {
+            reply = route(request);
+        } catch (ApiException e) {
+            e.headers().forEach((name, value) -> response.getHeaders().put(name, value));
+            reply = ApiReply.error(e);
+        } catch (RuntimeException e) {
+            log.error("REST request {} {} failed", request.getMethod(), Request.getPathInContext(request), e);
+            reply = ApiReply.json(500, Map.of("error", "internal_error", "message",
+                    "the request failed on " + self + ": " + e.getClass().getSimpleName() + "; see its log"));
+        }
+        response.setStatus(reply.status());
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, reply.contentType());
+        response.getHeaders().put("X-Answered-By", self);
+        response.write(true, ByteBuffer.wrap(reply.body()), callback);
+        return true;
+    }
+
+    private ApiReply route(Request request) {
+        String method = request.getMethod().toUpperCase(Locale.ROOT);
+        String path = Request.getPathInContext(request);
+        if (path.equals(RECORDS_PATH)) {
+            return switch (method) {
+                case "GET" -> {
+                    Fields query = Request.extractQueryParameters(request);
+                    yield admin.list(query.getValue("prefix"), query.getValue("scope"), query.getValue("limit"));
+                }
+                case "PUT" -> {
+                    requireAdmin(request);
+                    yield admin.put(readBody(request));
+                }
+                default -> throw ApiException.methodNotAllowed(method, path, "GET, PUT");
+            };
+        }
+        if (path.startsWith(RECORDS_PATH + "/")) {
+            if (!method.equals("DELETE")) {
+                throw ApiException.methodNotAllowed(method, path, "DELETE");
+            }
+            requireAdmin(request);
+            return admin.delete(path.substring(RECORDS_PATH.length() + 1));
+        }
+        if (path.equals(RESOLVE_PATH)) {
+            if (!method.equals("GET")) {
+                throw ApiException.methodNotAllowed(method, path, "GET");
+            }
+            Fields query = Request.extractQueryParameters(request);
+            return queries.resolve(query.getValue("name"), query.getValue("client"), query.getValue("region"),
+                    query.getValue("country"), request.getHeaders().get(DnsQueryApi.FORWARDED_BY_HEADER));
+        }
+        if (path.equals(METRICS_PATH)) {
+            if (!method.equals("GET")) {
+                throw ApiException.methodNotAllowed(method, path, "GET");
+            }
+            if (registry instanceof PrometheusMeterRegistry prometheus) {
+                return ApiReply.text(PROMETHEUS_CONTENT_TYPE, prometheus.scrape());
+            }
+            throw ApiException.notFound("this instance has no Prometheus registry; its meters are in a "
+                    + registry.getClass().getSimpleName(), Map.of("path", path));
+        }
+        throw ApiException.notFound("no route " + path + "; routes: " + RECORDS_PATH + ", " + RECORDS_PATH
+                + "/{scope}/{name}, " + RESOLVE_PATH + ", " + METRICS_PATH, Map.of("path", path));
+    }
+
+    private void requireAdmin(Request request) {
+        if (adminToken == null) {
+            throw ApiException.forbidden("the admin endpoints are disabled on " + self + "; set admin.token "
+                    + "(environment variable BACKBONE_ADMIN_TOKEN) to at least " + AdminToken.MIN_LENGTH
+                    + " characters to enable them");
+        }
+        String authorization = request.getHeaders().get(HttpHeader.AUTHORIZATION);
+        if (authorization == null || authorization.isBlank()) {
+            throw ApiException.unauthorized("missing Authorization header; send 'Authorization: Bearer <admin.token>'");
+        }
+        String prefix = "bearer ";
+        if (authorization.length() <= prefix.length()
+                || !authorization.substring(0, prefix.length()).toLowerCase(Locale.ROOT).equals(prefix)) {
+            throw ApiException.unauthorized("the Authorization header is not a bearer token; send "
+                    + "'Authorization: Bearer <admin.token>'");
+        }
+        if (!adminToken.matches(authorization.substring(prefix.length()).trim())) {
+            log.warn("Rejected an admin request {} {} from {} with a wrong token", request.getMethod(),
+                    Request.getPathInContext(request), Request.getRemoteAddr(request));
+            throw ApiException.unauthorized("the bearer token does not match admin.token");
+        }
+    }
+
+    private static byte[] readBody(Request request) {
+        try (InputStream body = Content.Source.asInputStream(request)) {
+            byte[] bytes = body.readNBytes(MAX_BODY_BYTES + 1);
+            if (bytes.length > MAX_BODY_BYTES) {
+                throw ApiException.payloadTooLarge(MAX_BODY_BYTES);
+            }
+            return bytes;
+        } catch (IOException e) {
+            throw ApiException.badRequest("cannot read the request body: " + e.getMessage());
+        }
+    }
+}

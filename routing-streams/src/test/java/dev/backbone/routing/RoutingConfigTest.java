@@ -1,0 +1,75 @@
+package dev.backbone.routing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.backbone.events.Settings;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RoutingConfigTest {
+
+    @TempDir
+    Path stateDir;
+
+    @Test
+    void defaultsApplyWhenOnlyBootstrapIsSet() {
+        var config = RoutingConfig.from(Settings.of(Map.of("bootstrap.servers", "127.0.0.1:9092",
+                "state.dir", stateDir.toString())));
+
+        assertThat(config.applicationId()).isEqualTo("backbone-routing");
+        assertThat(config.lbAddresses()).containsExactly("lb-1", "lb-2");
+        assertThat(config.lbPool()).isEqualTo("shop");
+        assertThat(config.lbHeartbeatIntervalMs()).isEqualTo(1_000);
+        assertThat(config.heartbeatTimeoutMs()).isEqualTo(3_000);
+        assertThat(config.dnsNegativeTtlMs()).isEqualTo(5_000);
+        assertThat(config.dnsCacheMaxEntriesPerClient()).isEqualTo(100);
+        assertThat(config.hashKey()).isEqualTo(RoutingConfig.HashKey.CLIENT);
+        assertThat(config.maglevTableSize()).isEqualTo(65_537);
+        assertThat(config.commitIntervalMs()).isEqualTo(100);
+        var props = config.streamsProperties();
+        assertThat(props.get(StreamsConfig.APPLICATION_ID_CONFIG)).isEqualTo("backbone-routing");
+        assertThat(props.get(StreamsConfig.STATE_DIR_CONFIG)).isEqualTo(stateDir.toString());
+        assertThat(props.get(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG))
+                .isEqualTo(DeadLetterExceptionHandler.class);
+    }
+
+    @Test
+    void missingStateDirGetsTemporaryDirectory() {
+        var config = RoutingConfig.from(Settings.of(Map.of("bootstrap.servers", "127.0.0.1:9092")));
+
+        assertThat(config.stateDir()).isDirectory();
+        config.stateDir().toFile().delete();
+    }
+
+    @Test
+    void everyInvalidKeyIsReported() {
+        var settings = Settings.of(Map.of(
+                "maglev.table.size", "65536",
+                "lb.hash.key", "cookie",
+                "lb.addresses", " , ",
+                "lb.heartbeat.interval.ms", "5000",
+                "heartbeat.timeout.ms", "3000"));
+
+        assertThatThrownBy(() -> RoutingConfig.from(settings))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("bootstrap.servers is required")
+                .hasMessageContaining("maglev.table.size=65536 is not a prime")
+                .hasMessageContaining("lb.hash.key=cookie")
+                .hasMessageContaining("lb.addresses is empty")
+                .hasMessageContaining("heartbeat.timeout.ms=3000 is not above lb.heartbeat.interval.ms=5000");
+    }
+
+    @Test
+    void pathHashKeyAndAddressesAreParsed() {
+        var config = RoutingConfig.from(Settings.of(Map.of("bootstrap.servers", "127.0.0.1:9092",
+                "state.dir", stateDir.toString(), "lb.hash.key", "PATH", "lb.addresses", "lb-a, lb-b ,lb-c")));
+
+        assertThat(config.hashKey()).isEqualTo(RoutingConfig.HashKey.PATH);
+        assertThat(config.lbAddresses()).isEqualTo(List.of("lb-a", "lb-b", "lb-c"));
+    }
+}

@@ -1,0 +1,639 @@
+package dev.backbone.routing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.backbone.events.ClientRequest;
+import dev.backbone.events.ClientResponse;
+import dev.backbone.events.DeadLetter;
+import dev.backbone.events.DnsRecord;
+import dev.backbone.events.Heartbeat;
+import dev.backbone.events.Json;
+import dev.backbone.events.RoutedRequest;
+import dev.backbone.events.Settings;
+import dev.backbone.events.Topics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RoutingTopologyTest {
+
+    private static final Instant START = Instant.parse("2030-01-01T00:00:00Z");
+    private static final String HOST = "shop.example.com";
+    private static final String POOL = "shop";
+    /** TopologyTestDriver reports one partition for every topic; PartitionersTest covers other reply partitions. */
+    private static final int REPLY_PARTITION = 0;
+
+    @TempDir
+    Path stateDir;
+
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final List<DeadLetter> globalDeadLetters = new ArrayList<>();
+    private TopologyTestDriver driver;
+    private TestInputTopic<String, ClientRequest> requests;
+    private TestInputTopic<byte[], byte[]> rawRequests;
+    private TestInputTopic<String, DnsRecord> dnsRecords;
+    private TestInputTopic<byte[], byte[]> rawDnsRecords;
+    private TestInputTopic<String, Heartbeat> heartbeats;
+    private TestInputTopic<byte[], byte[]> rawHeartbeats;
+    private TestOutputTopic<String, RoutedRequest> routed;
+    private TestOutputTopic<String, ClientResponse> responses;
+    private TestOutputTopic<byte[], DeadLetter> deadLetters;
+    private Instant now = START;
+    private int requestCount;
+
+    @AfterEach
+    void closeDriver() {
+        if (driver != null) {
+            driver.close();
+        }
+    }
+
+    private void start(Map<String, String> overrides) {
+        var values = new HashMap<String, String>();
+        values.put("bootstrap.servers", "127.0.0.1:9");
+        values.put("state.dir", stateDir.toString());
+        values.putAll(overrides);
+        var config = RoutingConfig.from(Settings.of(values));
+        var topology = RoutingTopology.build(config, registry, (key, letter) -> globalDeadLetters.add(letter));
+        driver = new TopologyTestDriver(topology, config.streamsProperties(), START);
+
+        requests = driver.createInputTopic(Topics.CLIENT_REQUESTS.name(), new StringSerializer(),
+                Topics.CLIENT_REQUESTS.valueSerde().serializer());
+        rawRequests = driver.createInputTopic(Topics.CLIENT_REQUESTS.name(), new ByteArraySerializer(), new ByteArraySerializer());
+        dnsRecords = driver.createInputTopic(Topics.DNS_RECORDS.name(), new StringSerializer(),
+                Topics.DNS_RECORDS.valueSerde().serializer());
+        rawDnsRecords = driver.createInputTopic(Topics.DNS_RECORDS.name(), new ByteArraySerializer(), new ByteArraySerializer());
+        heartbeats = driver.createInputTopic(Topics.LB_HEARTBEATS.name(), new StringSerializer(),
+                Topics.LB_HEARTBEATS.valueSerde().serializer());
+        rawHeartbeats = driver.createInputTopic(Topics.LB_HEARTBEATS.name(), new ByteArraySerializer(), new ByteArraySerializer());
+        routed = driver.createOutputTopic(Topics.ROUTED_REQUESTS.name(), new StringDeserializer(),
+                Topics.ROUTED_REQUESTS.valueSerde().deserializer());
+        responses = driver.createOutputTopic(Topics.RESPONSES.name(), new StringDeserializer(),
+                Topics.RESPONSES.valueSerde().deserializer());
+        deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS.name(), new ByteArrayDeserializer(),
+                Topics.DEAD_LETTERS.valueSerde().deserializer());
+    }
+
+    private void start() {
+        start(Map.of());
+    }
+
+    // ---- fixtures ----
+
+    private void publish(DnsRecord record) {
+        dnsRecords.pipeInput(record.key(), record);
+    }
+
+    private static DnsRecord addressRecord(String scope, String name, long ttlSeconds, String... addresses) {
+        return new DnsRecord(DnsRecord.SCHEMA_VERSION, name, scope, DnsRecord.Type.A, List.of(addresses), null, ttlSeconds, 1);
+    }
+
+    private static DnsRecord alias(String name, String target) {
+        return new DnsRecord(DnsRecord.SCHEMA_VERSION, name, DnsRecord.GLOBAL, DnsRecord.Type.CNAME, List.of(), target, 60, 1);
+    }
+
+    private void loadBalancerAlive(String address) {
+        heartbeats.pipeInput(address, new Heartbeat(Heartbeat.SCHEMA_VERSION, address, Heartbeat.Kind.LOAD_BALANCER, POOL,
+                Heartbeat.State.UP, List.of(), 1, 1, now.toEpochMilli()));
+    }
+
+    private void appServer(String serverId, Heartbeat.State state, List<Integer> partitions) {
+        heartbeats.pipeInput(serverId, new Heartbeat(Heartbeat.SCHEMA_VERSION, serverId, Heartbeat.Kind.APP_SERVER, POOL,
+                state, partitions, 1, 1, now.toEpochMilli()));
+    }
+
+    /** Publishes a global A record for shop.example.com on live lb-1 and lb-2, and app servers app-1 and app-2 UP. */
+    private void healthyShop(long ttlSeconds) {
+        publish(addressRecord(DnsRecord.GLOBAL, HOST, ttlSeconds, "lb-1", "lb-2"));
+        loadBalancerAlive("lb-1");
+        loadBalancerAlive("lb-2");
+        appServer("app-1", Heartbeat.State.UP, List.of(0, 1));
+        appServer("app-2", Heartbeat.State.UP, List.of(2, 3));
+    }
+
+    private ClientRequest request(String clientId, String host, String region, String country) {
+        requestCount++;
+        return new ClientRequest(ClientRequest.SCHEMA_VERSION, "req-" + requestCount, clientId, region, country, host,
+                "GET", "/products/" + requestCount, "", Map.of(), null, "ingest-1", REPLY_PARTITION, now.toEpochMilli(),
+                now.toEpochMilli() + 10_000);
+    }
+
+    private void send(ClientRequest request) {
+        requests.pipeInput(request.clientId(), request);
+    }
+
+    private RoutedRequest routeOne(String clientId, String host) {
+        send(request(clientId, host, "eu-west", "DE"));
+        assertThat(responses.isEmpty()).as("no error answer").isTrue();
+        return routed.readValue();
+    }
+
+    private ClientResponse rejectOne(String clientId, String host) {
+        send(request(clientId, host, "eu-west", "DE"));
+        assertThat(routed.isEmpty()).as("nothing routed").isTrue();
+        return responses.readValue();
+    }
+
+    private void advance(Duration duration) {
+        now = now.plus(duration);
+        driver.advanceWallClockTime(duration);
+    }
+
+    private static JsonNode body(ClientResponse response) throws Exception {
+        return Json.mapper().readTree(response.body());
+    }
+
+    private double lookups(String result) {
+        return registry.get("backbone.routing.dns.lookups").tag("result", result).counter().count();
+    }
+
+    // ---- DNS resolution ----
+
+    @Test
+    void resolutionPrefersRegionThenCountryThenGlobal() {
+        start();
+        healthyShop(0);
+        loadBalancerAlive("lb-de");
+        loadBalancerAlive("lb-eu");
+        publish(addressRecord("region:eu-west", HOST, 0, "lb-eu"));
+        publish(addressRecord("country:DE", HOST, 0, "lb-de"));
+
+        send(request("c1", HOST, "eu-west", "DE"));
+        send(request("c2", HOST, "eu-central", "DE"));
+        send(request("c3", HOST, "us-east", "US"));
+        send(request("c4", HOST, "", ""));
+
+        var results = routed.readValuesToList();
+        assertThat(results).extracting(RoutedRequest::resolvedBy).containsExactly("region", "country", "global", "global");
+        assertThat(results.get(0).loadBalancer()).isEqualTo("lb-eu");
+        assertThat(results.get(1).loadBalancer()).isEqualTo("lb-de");
+        assertThat(results.get(2).loadBalancer()).isIn("lb-1", "lb-2");
+        assertThat(lookups("region")).isEqualTo(1);
+        assertThat(lookups("country")).isEqualTo(1);
+        assertThat(lookups("global")).isEqualTo(2);
+    }
+
+    @Test
+    void hostCaseDotAndPortIgnored() {
+        start();
+        healthyShop(0);
+
+        for (String host : List.of("Shop.EXAMPLE.com", "shop.example.com.", "shop.example.com:8443", "SHOP.example.COM.:80")) {
+            var result = routeOne("client-1", host);
+            assertThat(result.resolvedBy()).as(host).isEqualTo("global");
+        }
+    }
+
+    @Test
+    void internationalizedNameResolvesThroughPunycode() {
+        start();
+        healthyShop(0);
+        publish(addressRecord(DnsRecord.GLOBAL, "xn--bcher-kva.example", 0, "lb-1"));
+
+        var result = routeOne("client-1", "Bücher.example");
+
+        assertThat(result.loadBalancer()).isEqualTo("lb-1");
+    }
+
+    @Test
+    void unicodeRecordNameStoredAsPunycode() {
+        start();
+        healthyShop(0);
+        var unicode = new DnsRecord(DnsRecord.SCHEMA_VERSION, "bücher.example", DnsRecord.GLOBAL, DnsRecord.Type.A,
+                List.of("lb-2"), null, 0, 1);
+        dnsRecords.pipeInput("global/bücher.example", unicode);
+
+        KeyValueStore<String, DnsRecord> store = driver.getKeyValueStore(RoutingTopology.DNS_RECORDS_STORE);
+        assertThat(store.get("global/xn--bcher-kva.example")).isNotNull();
+        assertThat(routeOne("client-1", "xn--bcher-kva.example").loadBalancer()).isEqualTo("lb-2");
+    }
+
+    @Test
+    void cnameChainOfEightLinksResolves() {
+        start();
+        healthyShop(0);
+        for (int i = 0; i < DnsResolver.MAX_CNAME_LINKS; i++) {
+            String target = i == DnsResolver.MAX_CNAME_LINKS - 1 ? HOST : "alias" + (i + 1) + ".example";
+            publish(alias("alias" + i + ".example", target));
+        }
+
+        var result = routeOne("client-1", "alias0.example");
+
+        assertThat(result.resolvedBy()).isEqualTo("global");
+        assertThat(result.loadBalancer()).isIn("lb-1", "lb-2");
+    }
+
+    @Test
+    void cnameChainOfNineLinksIsResolutionError() throws Exception {
+        start();
+        healthyShop(0);
+        for (int i = 0; i <= DnsResolver.MAX_CNAME_LINKS; i++) {
+            String target = i == DnsResolver.MAX_CNAME_LINKS ? HOST : "alias" + (i + 1) + ".example";
+            publish(alias("alias" + i + ".example", target));
+        }
+
+        var response = rejectOne("client-1", "alias0.example");
+
+        assertThat(response.status()).isEqualTo(502);
+        assertThat(body(response).get("reason").asText()).isEqualTo("cname_chain_too_long");
+        assertThat(body(response).get("host").asText()).isEqualTo("alias0.example");
+    }
+
+    @Test
+    void cnameLoopAnswers502NamingHost() throws Exception {
+        start();
+        healthyShop(0);
+        publish(alias("a.example", "b.example"));
+        publish(alias("b.example", "A.Example."));
+
+        var response = rejectOne("client-1", "a.example");
+
+        assertThat(response.status()).isEqualTo(502);
+        assertThat(response.headers()).containsEntry("content-type", "application/json");
+        var json = body(response);
+        assertThat(json.get("error").asText()).isEqualTo("dns_resolution_failed");
+        assertThat(json.get("reason").asText()).isEqualTo("cname_loop");
+        assertThat(json.get("host").asText()).isEqualTo("a.example");
+        assertThat(json.get("message").asText()).contains("a.example -> b.example -> a.example");
+        assertThat(lookups("error")).isEqualTo(1);
+    }
+
+    @Test
+    void unknownHostAnswers404NamingHost() throws Exception {
+        start();
+        healthyShop(0);
+
+        var request = request("client-1", "Nowhere.Example", "eu-west", "DE");
+        send(request);
+        var response = responses.readRecord();
+
+        assertThat(response.key()).isEqualTo(request.requestId());
+        assertThat(response.value().status()).isEqualTo(404);
+        assertThat(response.value().servedBy()).isEqualTo("routing");
+        var json = body(response.value());
+        assertThat(json.get("error").asText()).isEqualTo("unknown_host");
+        assertThat(json.get("message").asText()).isEqualTo("no DNS record for host 'nowhere.example'");
+        assertThat(json.get("host").asText()).isEqualTo("nowhere.example");
+        assertThat(lookups("nxdomain")).isEqualTo(1);
+        assertThat(registry.get("backbone.routing.errors").tag("status", "404").counter().count()).isEqualTo(1);
+    }
+
+    @Test
+    void deletedRecordIsUnknownHost() {
+        start();
+        healthyShop(0);
+        routeOne("client-1", HOST);
+
+        dnsRecords.pipeInput(DnsRecord.keyOf(DnsRecord.GLOBAL, HOST), null);
+
+        assertThat(rejectOne("client-1", HOST).status()).isEqualTo(404);
+    }
+
+    // ---- client DNS cache ----
+
+    @Test
+    void cachedAnswerIsUsedUntilTtlPasses() {
+        start();
+        healthyShop(30);
+
+        assertThat(routeOne("client-1", HOST).resolvedBy()).isEqualTo("global");
+        dnsRecords.pipeInput(DnsRecord.keyOf(DnsRecord.GLOBAL, HOST), null);
+        advance(Duration.ofSeconds(29));
+        loadBalancerAlive("lb-1");
+        loadBalancerAlive("lb-2");
+        appServer("app-1", Heartbeat.State.UP, List.of(0));
+
+        assertThat(routeOne("client-1", HOST).resolvedBy()).isEqualTo("cache");
+        assertThat(lookups("cache")).isEqualTo(1);
+        assertThat(rejectOne("client-2", HOST).status()).as("another client has its own cache").isEqualTo(404);
+
+        advance(Duration.ofSeconds(1));
+        assertThat(rejectOne("client-1", HOST).status()).as("expired at the TTL").isEqualTo(404);
+    }
+
+    @Test
+    void ttlZeroIsNeverCached() {
+        start();
+        healthyShop(0);
+
+        assertThat(routeOne("client-1", HOST).resolvedBy()).isEqualTo("global");
+        assertThat(routeOne("client-1", HOST).resolvedBy()).isEqualTo("global");
+
+        KeyValueStore<String, CachedAnswer> cache = driver.getKeyValueStore(RoutingTopology.CLIENT_DNS_CACHE_STORE);
+        assertThat(cache.approximateNumEntries()).isZero();
+    }
+
+    @Test
+    void cnameChainIsCachedForShortestTtl() {
+        start();
+        healthyShop(300);
+        publish(new DnsRecord(DnsRecord.SCHEMA_VERSION, "www.example.com", DnsRecord.GLOBAL, DnsRecord.Type.CNAME,
+                List.of(), HOST, 10, 1));
+
+        routeOne("client-1", "www.example.com");
+        KeyValueStore<String, CachedAnswer> cache = driver.getKeyValueStore(RoutingTopology.CLIENT_DNS_CACHE_STORE);
+        var entry = cache.get(ClientDnsCache.keyOf("client-1", "www.example.com"));
+
+        assertThat(entry.expiresAtMs()).isEqualTo(START.plusSeconds(10).toEpochMilli());
+    }
+
+    @Test
+    void expiredEntriesAreRemovedByWallClockPunctuator() {
+        start(Map.of("dns.cache.purge.interval.ms", "1000"));
+        healthyShop(5);
+        routeOne("client-1", HOST);
+        routeOne("client-2", HOST);
+        KeyValueStore<String, CachedAnswer> cache = driver.getKeyValueStore(RoutingTopology.CLIENT_DNS_CACHE_STORE);
+        assertThat(cache.get(ClientDnsCache.keyOf("client-1", HOST))).isNotNull();
+
+        advance(Duration.ofSeconds(4));
+        assertThat(cache.get(ClientDnsCache.keyOf("client-1", HOST))).as("still fresh").isNotNull();
+
+        advance(Duration.ofSeconds(2));
+        assertThat(cache.get(ClientDnsCache.keyOf("client-1", HOST))).isNull();
+        assertThat(cache.get(ClientDnsCache.keyOf("client-2", HOST))).isNull();
+    }
+
+    @Test
+    void unknownHostIsCachedForNegativeTtl() {
+        start(Map.of("dns.negative.ttl.ms", "5000"));
+        healthyShop(0);
+        assertThat(rejectOne("client-1", "new.example.com").status()).isEqualTo(404);
+
+        publish(addressRecord(DnsRecord.GLOBAL, "new.example.com", 0, "lb-1"));
+        assertThat(rejectOne("client-1", "new.example.com").status()).as("cached NXDOMAIN").isEqualTo(404);
+        assertThat(lookups("cache")).isEqualTo(1);
+
+        advance(Duration.ofSeconds(5));
+        loadBalancerAlive("lb-1");
+        appServer("app-1", Heartbeat.State.UP, List.of(0));
+        assertThat(routeOne("client-1", "new.example.com").resolvedBy()).isEqualTo("global");
+    }
+
+    @Test
+    void clientCacheEvictsSoonestExpiryAtLimit() {
+        start(Map.of("dns.cache.max.entries.per.client", "2"));
+        healthyShop(0);
+        publish(addressRecord(DnsRecord.GLOBAL, "a.example", 10, "lb-1"));
+        publish(addressRecord(DnsRecord.GLOBAL, "b.example", 20, "lb-1"));
+        publish(addressRecord(DnsRecord.GLOBAL, "c.example", 30, "lb-1"));
+
+        routeOne("client-1", "a.example");
+        routeOne("client-1", "b.example");
+        routeOne("client-1", "c.example");
+
+        KeyValueStore<String, CachedAnswer> cache = driver.getKeyValueStore(RoutingTopology.CLIENT_DNS_CACHE_STORE);
+        assertThat(cache.get(ClientDnsCache.keyOf("client-1", "a.example"))).isNull();
+        assertThat(cache.get(ClientDnsCache.keyOf("client-1", "b.example"))).isNotNull();
+        assertThat(cache.get(ClientDnsCache.keyOf("client-1", "c.example"))).isNotNull();
+    }
+
+    // ---- waterfall over load balancers ----
+
+    @Test
+    void waterfallSkipsDeadLoadBalancer() {
+        start();
+        healthyShop(0);
+        var order = AddressOrder.forClient(List.of("lb-1", "lb-2"), "client-1", HOST, 1);
+        String first = order.get(0);
+        String second = order.get(1);
+        advance(Duration.ofSeconds(3));
+        loadBalancerAlive(second);
+        appServer("app-1", Heartbeat.State.UP, List.of(0));
+
+        var result = routeOne("client-1", HOST);
+
+        assertThat(result.loadBalancer()).isEqualTo(second);
+        assertThat(result.skippedAddresses()).containsExactly(first);
+    }
+
+    @Test
+    void allLoadBalancersDeadAnswers503WithRetryAfter() throws Exception {
+        start();
+        healthyShop(0);
+        advance(Duration.ofSeconds(3));
+        appServer("app-1", Heartbeat.State.UP, List.of(0));
+
+        var response = rejectOne("client-1", HOST);
+
+        assertThat(response.status()).isEqualTo(503);
+        assertThat(response.headers()).containsEntry("retry-after", "1");
+        assertThat(body(response).get("error").asText()).isEqualTo("no_live_load_balancer");
+        assertThat(body(response).get("message").asText()).contains("lb-1").contains("lb-2");
+    }
+
+    @Test
+    void addressOrderIsStablePerClient() {
+        start();
+        healthyShop(0);
+        publish(addressRecord(DnsRecord.GLOBAL, HOST, 0, "lb-1", "lb-2", "lb-3", "lb-4"));
+        loadBalancerAlive("lb-3");
+        loadBalancerAlive("lb-4");
+
+        Set<String> firstChoices = new HashSet<>();
+        for (int client = 0; client < 40; client++) {
+            String first = routeOne("client-" + client, HOST).loadBalancer();
+            assertThat(routeOne("client-" + client, HOST).loadBalancer()).isEqualTo(first);
+            firstChoices.add(first);
+        }
+        assertThat(firstChoices).containsExactlyInAnyOrder("lb-1", "lb-2", "lb-3", "lb-4");
+    }
+
+    // ---- load balancing ----
+
+    @Test
+    void noHealthyAppServerAnswers503WithRetryAfter() throws Exception {
+        start();
+        publish(addressRecord(DnsRecord.GLOBAL, HOST, 0, "lb-1"));
+        loadBalancerAlive("lb-1");
+
+        var response = rejectOne("client-1", HOST);
+
+        assertThat(response.status()).isEqualTo(503);
+        assertThat(response.headers()).containsEntry("retry-after", "1");
+        var json = body(response);
+        assertThat(json.get("error").asText()).isEqualTo("no_healthy_server");
+        assertThat(json.get("pool").asText()).isEqualTo(POOL);
+        assertThat(json.get("load_balancer").asText()).isEqualTo("lb-1");
+    }
+
+    @Test
+    void appServerMissingHeartbeatsGetsNoNewRequests() {
+        start();
+        healthyShop(0);
+        Set<String> before = new HashSet<>();
+        for (int client = 0; client < 30; client++) {
+            before.add(routeOne("client-" + client, HOST).serverId());
+        }
+        assertThat(before).containsExactlyInAnyOrder("app-1", "app-2");
+
+        advance(Duration.ofMillis(2_999));
+        loadBalancerAlive("lb-1");
+        loadBalancerAlive("lb-2");
+        appServer("app-2", Heartbeat.State.UP, List.of(2, 3));
+        Set<String> withinTimeout = new HashSet<>();
+        for (int client = 0; client < 30; client++) {
+            withinTimeout.add(routeOne("client-" + client, HOST).serverId());
+        }
+        assertThat(withinTimeout).as("app-1 is alive until its heartbeat is 3000 ms old").contains("app-1");
+        advance(Duration.ofMillis(1));
+
+        for (int client = 0; client < 30; client++) {
+            assertThat(routeOne("client-" + client, HOST).serverId()).isEqualTo("app-2");
+        }
+    }
+
+    @Test
+    void drainingAppServerGetsNoNewKeys() {
+        start();
+        healthyShop(0);
+        appServer("app-1", Heartbeat.State.DRAINING, List.of(0, 1));
+
+        for (int client = 0; client < 30; client++) {
+            assertThat(routeOne("client-" + client, HOST).serverId()).isEqualTo("app-2");
+        }
+    }
+
+    @Test
+    void sameClientStaysOnOneAppServer() {
+        start();
+        healthyShop(0);
+        appServer("app-3", Heartbeat.State.UP, List.of(4));
+
+        String first = routeOne("client-7", HOST).serverId();
+        for (int i = 0; i < 5; i++) {
+            var result = routeOne("client-7", HOST);
+            assertThat(result.serverId()).isEqualTo(first);
+            assertThat(result.routingKey()).isEqualTo("client-7");
+        }
+    }
+
+    @Test
+    void pathHashKeyRoutesByPath() {
+        start(Map.of("lb.hash.key", "path"));
+        healthyShop(0);
+
+        var result = routeOne("client-1", HOST);
+
+        assertThat(result.routingKey()).isEqualTo(result.request().path());
+        assertThat(result.pool()).isEqualTo(POOL);
+    }
+
+    @Test
+    void routedRecordKeyedByRoutingKey() {
+        start();
+        healthyShop(0);
+        var request = request("client-9", HOST, "eu-west", "DE");
+
+        send(request);
+        var record = routed.readRecord();
+
+        assertThat(record.key()).isEqualTo("client-9");
+        assertThat(record.value().request()).isEqualTo(request);
+        assertThat(record.value().routedAtMs()).isEqualTo(START.toEpochMilli());
+        assertThat(registry.get("backbone.routing.requests.routed").counter().count()).isEqualTo(1);
+    }
+
+    // ---- malformed records ----
+
+    @Test
+    void malformedRequestDeadLetteredThenRouting() {
+        start();
+        healthyShop(0);
+
+        rawRequests.pipeInput("client-1".getBytes(StandardCharsets.UTF_8), "{not json".getBytes(StandardCharsets.UTF_8));
+        rawRequests.pipeInput("client-1".getBytes(StandardCharsets.UTF_8),
+                "{\"schemaVersion\":1,\"requestId\":\"r\"}".getBytes(StandardCharsets.UTF_8));
+        var next = routeOne("client-1", HOST);
+
+        var letters = deadLetters.readValuesToList();
+        assertThat(letters).hasSize(2);
+        assertThat(letters.get(0).topic()).isEqualTo(Topics.CLIENT_REQUESTS.name());
+        assertThat(letters.get(0).offset()).isEqualTo(0);
+        assertThat(letters.get(0).valueBase64()).isEqualTo(java.util.Base64.getEncoder().encodeToString(
+                "{not json".getBytes(StandardCharsets.UTF_8)));
+        assertThat(letters.get(1).offset()).isEqualTo(1);
+        assertThat(letters.get(1).error()).contains("invalid ClientRequest JSON");
+        assertThat(next.serverId()).isIn("app-1", "app-2");
+    }
+
+    @Test
+    void nullClientRequestIsDeadLettered() {
+        start();
+        healthyShop(0);
+
+        requests.pipeInput("client-1", null);
+
+        var letter = deadLetters.readValue();
+        assertThat(letter.topic()).isEqualTo(Topics.CLIENT_REQUESTS.name());
+        assertThat(letter.error()).contains("null");
+        assertThat(routeOne("client-1", HOST).serverId()).isIn("app-1", "app-2");
+    }
+
+    @Test
+    void malformedDnsRecordDeadLettered() {
+        start();
+        healthyShop(0);
+
+        rawDnsRecords.pipeInput("global/bad.example".getBytes(StandardCharsets.UTF_8), "[1,2".getBytes(StandardCharsets.UTF_8));
+        dnsRecords.pipeInput("global/other.example", addressRecord(DnsRecord.GLOBAL, "shop.example.com", 0, "lb-1"));
+        dnsRecords.pipeInput("planet:mars/x.example", addressRecord("planet:mars", "x.example", 0, "lb-1"));
+        publish(addressRecord(DnsRecord.GLOBAL, "good.example", 0, "lb-1"));
+
+        assertThat(globalDeadLetters).hasSize(3);
+        assertThat(globalDeadLetters).extracting(DeadLetter::topic).containsOnly(Topics.DNS_RECORDS.name());
+        assertThat(globalDeadLetters.get(1).error()).contains("does not match");
+        assertThat(globalDeadLetters.get(2).error()).contains("not a valid scope");
+        assertThat(routeOne("client-1", "good.example").loadBalancer()).isEqualTo("lb-1");
+        assertThat(registry.get("backbone.routing.dead.letters").tag("topic", Topics.DNS_RECORDS.name()).counter().count())
+                .isEqualTo(3);
+    }
+
+    @Test
+    void malformedHeartbeatDeadLettered() {
+        start();
+        publish(addressRecord(DnsRecord.GLOBAL, HOST, 0, "lb-1"));
+
+        rawHeartbeats.pipeInput("app-9".getBytes(StandardCharsets.UTF_8), "{\"serverId\":".getBytes(StandardCharsets.UTF_8));
+        heartbeats.pipeInput("app-8", new Heartbeat(Heartbeat.SCHEMA_VERSION, "app-1", Heartbeat.Kind.APP_SERVER, POOL,
+                Heartbeat.State.UP, List.of(), 1, 1, now.toEpochMilli()));
+        loadBalancerAlive("lb-1");
+        appServer("app-1", Heartbeat.State.UP, List.of(5));
+
+        assertThat(globalDeadLetters).hasSize(2);
+        assertThat(globalDeadLetters.get(0).topic()).isEqualTo(Topics.LB_HEARTBEATS.name());
+        assertThat(globalDeadLetters.get(0).consumer()).isEqualTo(RoutingConfig.DEFAULT_APPLICATION_ID);
+        assertThat(routeOne("client-1", HOST).serverId()).isEqualTo("app-1");
+    }
+
+    @Test
+    void invalidHostAnswers400() throws Exception {
+        start();
+        healthyShop(0);
+
+        var response = rejectOne("client-1", "shop.example.com:http");
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(body(response).get("error").asText()).isEqualTo("invalid_host");
+    }
+}
