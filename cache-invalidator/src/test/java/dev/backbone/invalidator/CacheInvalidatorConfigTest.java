@@ -22,10 +22,51 @@ class CacheInvalidatorConfigTest {
         assertThat(config.databasePassword()).isEmpty();
         assertThat(config.slotName()).isEqualTo("backbone");
         assertThat(config.publicationName()).isEqualTo("backbone_publication");
-        assertThat(config.tableIncludeList()).containsExactly("public.products", "public.categories");
+        assertThat(config.tableIncludeList())
+                .containsExactly("public.products", "public.categories", "public.static_assets", "public.accounts");
         assertThat(config.offsetStorageFile()).hasFileName("backbone.offsets");
         assertThat(config.pollIntervalMs()).isEqualTo(10);
         assertThat(config.captureEnabled()).isTrue();
+        assertThat(config.tombstonesOnDelete()).isFalse();
+        assertThat(config.purgeWindowMs()).isEqualTo(100);
+        assertThat(config.purgeSoft()).isFalse();
+        assertThat(config.redis().enabled()).isFalse();
+        assertThat(config.redis().keyPrefix()).isEqualTo("backbone:cache:");
+        assertThat(config.redis().tombstoneTtlMs()).isEqualTo(60_000);
+    }
+
+    @Test
+    void readsPurgeAndRedisKeys() {
+        var config = CacheInvalidatorConfig.from(Settings.of(Map.of(
+                "bootstrap.servers", "127.0.0.1:9092",
+                "purge.window.ms", "250",
+                "purge.mode", "SOFT",
+                "redis.uri", "redis://:s3cret@127.0.0.1:6379",
+                "redis.key.prefix", "test:cache:",
+                "redis.tombstone.ttl.ms", "5000",
+                "tombstones.on.delete", "true")));
+
+        assertThat(config.purgeWindowMs()).isEqualTo(250);
+        assertThat(config.purgeSoft()).isTrue();
+        assertThat(config.redis().enabled()).isTrue();
+        assertThat(config.redis().keyPrefix()).isEqualTo("test:cache:");
+        assertThat(config.redis().tombstoneTtlMs()).isEqualTo(5_000);
+        assertThat(config.tombstonesOnDelete()).isTrue();
+        assertThat(config.toString()).doesNotContain("s3cret").contains("redis://127.0.0.1:6379");
+    }
+
+    @Test
+    void rejectsInvalidPurgeAndRedisKeys() {
+        assertThatThrownBy(() -> CacheInvalidatorConfig.from(Settings.of(Map.of(
+                "bootstrap.servers", "127.0.0.1:9092",
+                "purge.window.ms", "-1",
+                "purge.mode", "gentle",
+                "redis.uri", "http://:s3cret@127.0.0.1:6379"))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("purge.window.ms=-1")
+                .hasMessageContaining("purge.mode=gentle")
+                .hasMessageContaining("redis.uri does not start with redis://")
+                .hasMessageNotContaining("s3cret");
     }
 
     @Test
@@ -83,7 +124,10 @@ class CacheInvalidatorConfigTest {
 
         var properties = DebeziumCapture.engineProperties(config);
 
-        assertThat(properties.getProperty("table.include.list")).isEqualTo("public\\.products,public\\.categories");
+        assertThat(properties.getProperty("table.include.list"))
+                .isEqualTo("public\\.products,public\\.categories,public\\.static_assets,public\\.accounts");
+        assertThat(properties.getProperty("decimal.handling.mode")).isEqualTo("string");
+        assertThat(properties.getProperty("tombstones.on.delete")).isEqualTo("false");
         assertThat(properties.getProperty("database.port")).isEqualTo("5433");
         assertThat(properties.getProperty("snapshot.mode")).isEqualTo("no_data");
         assertThat(properties.getProperty("plugin.name")).isEqualTo("pgoutput");

@@ -15,6 +15,10 @@ class InvalidationMapperTest {
     private final InvalidationMapper mapper = new InvalidationMapper();
 
     private List<Invalidation> map(String key, String table, String op, String before, String after) {
+        return staleKeys(key, table, op, before, after).invalidations();
+    }
+
+    private StaleKeys staleKeys(String key, String table, String op, String before, String after) {
         String value = """
                 {"before": %s, "after": %s, "op": "%s", "ts_ms": 1700000000135,
                  "source": {"ts_ms": 1700000000123, "schema": "public", "table": "%s"}}"""
@@ -107,7 +111,7 @@ class InvalidationMapperTest {
 
     @Test
     void otherTableMapsToNothing() {
-        assertThat(map(null, "accounts", "u", "null", "{\"id\": 1}")).isEmpty();
+        assertThat(map(null, "audit_log", "u", "null", "{\"id\": 1}")).isEmpty();
     }
 
     @Test
@@ -121,8 +125,70 @@ class InvalidationMapperTest {
                 {"before": null, "after": {"id": 7}, "op": "c",
                  "source": {"ts_ms": 1700000000123, "schema": "public", "table": "categories"}}""";
 
-        List<Invalidation> invalidations = mapper.map(parser.parse(null, value).orElseThrow(), NOW);
+        List<Invalidation> invalidations = mapper.map(parser.parse(null, value).orElseThrow(), NOW).invalidations();
 
         assertThat(invalidations.get(0).capturedAtMs()).isEqualTo(NOW);
+    }
+
+    @Test
+    void productKeysArePurgedToo() {
+        StaleKeys keys = staleKeys(null, "products", "u",
+                "{\"id\": 42, \"category_id\": 7, \"version\": 3}", "{\"id\": 42, \"category_id\": 8, \"version\": 4}");
+
+        assertThat(keys.surrogateKeys()).containsExactly("product:42", "category:7", "category:8");
+    }
+
+    @Test
+    void keyOnlyDeleteImageNamesNoCategory() {
+        // Without REPLICA IDENTITY FULL, Debezium fills the NOT NULL columns of a delete's old image with zeros.
+        StaleKeys keys = staleKeys("public.products:42", "products", "d",
+                "{\"id\": 42, \"category_id\": 0, \"name\": \"\", \"version\": 0}", "null");
+
+        assertThat(keys.invalidations()).extracting(Invalidation::cacheKey).containsExactly("product:42");
+        assertThat(keys.surrogateKeys()).containsExactly("product:42");
+    }
+
+    @Test
+    void staticAssetMapsToAssetPath() {
+        StaleKeys keys = staleKeys("public.static_assets:/img/logo.png", "static_assets", "u",
+                "null", "{\"path\": \"/img/logo.png\", \"content_type\": \"image/png\", "
+                        + "\"body\": \"X19kZWJleml1bV91bmF2YWlsYWJsZV92YWx1ZQ==\", "
+                        + "\"surrogate_keys\": [\"__debezium_unavailable_value\"]}");
+
+        assertThat(keys.invalidations()).extracting(Invalidation::cacheKey).containsExactly("asset:/img/logo.png");
+        assertThat(keys.invalidations()).extracting(Invalidation::version).containsExactly(-1L);
+        assertThat(keys.surrogateKeys()).containsExactly("asset:/img/logo.png");
+    }
+
+    @Test
+    void staticAssetPathChangeInvalidatesBothPaths() {
+        StaleKeys keys = staleKeys(null, "static_assets", "u",
+                "{\"path\": \"/img/old.png\"}", "{\"path\": \"/img/new.png\"}");
+
+        assertThat(keys.surrogateKeys()).containsExactly("asset:/img/new.png", "asset:/img/old.png");
+    }
+
+    @Test
+    void staticAssetDeleteUsesRecordKeyWithColon() {
+        StaleKeys keys = staleKeys("public.static_assets:/docs/a:b.txt", "static_assets", "d", "null", "null");
+
+        assertThat(keys.surrogateKeys()).containsExactly("asset:/docs/a:b.txt");
+    }
+
+    @Test
+    void accountIsInvalidatedButNotPurged() {
+        StaleKeys keys = staleKeys(null, "accounts", "u",
+                "{\"id\": 5, \"verified\": false}", "{\"id\": 5, \"verified\": true}");
+
+        assertThat(keys.invalidations()).extracting(Invalidation::cacheKey).containsExactly("account:5");
+        assertThat(keys.surrogateKeys()).isEmpty();
+    }
+
+    @Test
+    void placeholderIsNeverAKey() {
+        StaleKeys keys = staleKeys("public.static_assets:/a.css", "static_assets", "u",
+                "null", "{\"path\": \"__debezium_unavailable_value\"}");
+
+        assertThat(keys.surrogateKeys()).containsExactly("asset:/a.css");
     }
 }

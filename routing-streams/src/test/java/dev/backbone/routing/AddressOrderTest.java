@@ -3,6 +3,7 @@ package dev.backbone.routing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,7 +43,7 @@ class AddressOrderTest {
         int degreesOfFreedom = firsts.length - 1;
         System.out.printf("AddressOrder first position over %d clients and %d addresses: counts %s, chi-square %.3f, "
                         + "%d degrees of freedom, critical value at p = 0.001 %.4f%n", CLIENTS, FIVE_ADDRESSES.size(),
-                java.util.Arrays.toString(firsts), statistic, degreesOfFreedom, CRITICAL_4_DF);
+                Arrays.toString(firsts), statistic, degreesOfFreedom, CRITICAL_4_DF);
         assertThat(degreesOfFreedom).isEqualTo(4);
         assertThat(statistic).isLessThan(CRITICAL_4_DF);
     }

@@ -23,9 +23,31 @@ class HostNamesTest {
     }
 
     @Test
+    void longestLabelAndNameAccepted() {
+        String label63 = "a".repeat(63);
+        String name253 = String.join(".", label63, label63, label63, "b".repeat(61));
+
+        assertThat(HostNames.canonical(label63 + ".example")).isEqualTo(label63 + ".example");
+        assertThat(name253).hasSize(253);
+        assertThat(HostNames.canonical(name253 + ".")).isEqualTo(name253);
+        assertThat(HostNames.canonical("a-1.b2.c")).isEqualTo("a-1.b2.c");
+    }
+
+    @Test
     void invalidNamesAreRejected() {
-        for (String host : List.of("", ".", "shop..example", "shop.example.com:", "shop.example.com:http")) {
+        String label63 = "a".repeat(63);
+        for (String host : List.of("", ".", "shop..example", "shop.example.com:", "shop.example.com:http",
+                "shop.example.com..", "my_host.example", "-shop.example", "shop-.example", "shop example.com",
+                "a".repeat(64) + ".example", String.join(".", label63, label63, label63, "b".repeat(62)))) {
             assertThatThrownBy(() -> HostNames.canonical(host)).as(host).isInstanceOf(IllegalArgumentException.class);
         }
+    }
+
+    @Test
+    void invalidLabelNamedInMessage() {
+        assertThatThrownBy(() -> HostNames.canonical("shop.my_site.example"))
+                .hasMessageContaining("invalid label 'my_site'");
+        assertThatThrownBy(() -> HostNames.canonical(String.join(".", "a".repeat(63), "a".repeat(63), "a".repeat(63), "b".repeat(62))))
+                .hasMessageContaining("254 characters");
     }
 }

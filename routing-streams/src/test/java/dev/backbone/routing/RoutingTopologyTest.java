@@ -311,8 +311,9 @@ class RoutingTopologyTest {
 
     // ---- client DNS cache ----
 
+    /** DNS semantics: an answer once given cannot be recalled, so deleting a record takes effect at the TTL. */
     @Test
-    void cachedAnswerIsUsedUntilTtlPasses() {
+    void recordDeletedWhileCachedServedUntilTtl() {
         start();
         healthyShop(30);
 
@@ -375,7 +376,7 @@ class RoutingTopologyTest {
     }
 
     @Test
-    void unknownHostIsCachedForNegativeTtl() {
+    void nxdomainCachedThenRecordCreated() {
         start(Map.of("dns.negative.ttl.ms", "5000"));
         healthyShop(0);
         assertThat(rejectOne("client-1", "new.example.com").status()).isEqualTo(404);
@@ -383,8 +384,15 @@ class RoutingTopologyTest {
         publish(addressRecord(DnsRecord.GLOBAL, "new.example.com", 0, "lb-1"));
         assertThat(rejectOne("client-1", "new.example.com").status()).as("cached NXDOMAIN").isEqualTo(404);
         assertThat(lookups("cache")).isEqualTo(1);
+        assertThat(routeOne("client-2", "new.example.com").resolvedBy()).as("a client without a negative entry")
+                .isEqualTo("global");
 
-        advance(Duration.ofSeconds(5));
+        advance(Duration.ofMillis(4_999));
+        loadBalancerAlive("lb-1");
+        appServer("app-1", Heartbeat.State.UP, List.of(0));
+        assertThat(rejectOne("client-1", "new.example.com").status()).as("negative entry not yet expired").isEqualTo(404);
+
+        advance(Duration.ofMillis(1));
         loadBalancerAlive("lb-1");
         appServer("app-1", Heartbeat.State.UP, List.of(0));
         assertThat(routeOne("client-1", "new.example.com").resolvedBy()).isEqualTo("global");
@@ -635,5 +643,269 @@ class RoutingTopologyTest {
 
         assertThat(response.status()).isEqualTo(400);
         assertThat(body(response).get("error").asText()).isEqualTo("invalid_host");
+    }
+
+    // ---- rules of the DNS issue not covered above ----
+
+    private KeyValueStore<String, CachedAnswer> cacheStore() {
+        return driver.getKeyValueStore(RoutingTopology.CLIENT_DNS_CACHE_STORE);
+    }
+
+    private KeyValueStore<String, String> expiryIndex() {
+        return driver.getKeyValueStore(RoutingTopology.CLIENT_DNS_CACHE_EXPIRY_STORE);
+    }
+
+    private static int count(KeyValueStore<String, ?> store) {
+        int count = 0;
+        try (var all = store.all()) {
+            while (all.hasNext()) {
+                all.next();
+                count++;
+            }
+        }
+        return count;
+    }
+
+    @Test
+    void selfAliasIsResolutionError() throws Exception {
+        start();
+        healthyShop(0);
+        publish(alias("self.example", "Self.Example."));
+
+        var response = rejectOne("client-1", "self.example");
+
+        assertThat(response.status()).isEqualTo(502);
+        assertThat(body(response).get("reason").asText()).isEqualTo("cname_loop");
+        assertThat(body(response).get("message").asText()).contains("self.example -> self.example");
+        assertThat(count(cacheStore())).as("errors are not cached").isZero();
+    }
+
+    @Test
+    void danglingAliasIsUnknownHost() throws Exception {
+        start();
+        healthyShop(0);
+        publish(alias("www.example.com", "gone.example.com"));
+
+        var response = rejectOne("client-1", "www.example.com");
+
+        assertThat(response.status()).isEqualTo(404);
+        assertThat(body(response).get("host").asText()).isEqualTo("www.example.com");
+    }
+
+    @Test
+    void mixedCaseRecordStoredCanonical() {
+        start();
+        healthyShop(0);
+        var record = new DnsRecord(DnsRecord.SCHEMA_VERSION, "Mixed.Example.COM.", "Region:EU-West", DnsRecord.Type.A,
+                List.of("lb-2"), null, 0, 1);
+        dnsRecords.pipeInput("REGION:eu-west/MIXED.example.com.", record);
+
+        KeyValueStore<String, DnsRecord> store = driver.getKeyValueStore(RoutingTopology.DNS_RECORDS_STORE);
+        var stored = store.get("region:eu-west/mixed.example.com");
+        assertThat(stored).isNotNull();
+        assertThat(stored.name()).isEqualTo("mixed.example.com");
+        assertThat(stored.scope()).isEqualTo("region:eu-west");
+        assertThat(globalDeadLetters).isEmpty();
+        var routedRequest = routeOne("client-1", "mixed.EXAMPLE.com.");
+        assertThat(routedRequest.resolvedBy()).isEqualTo("region");
+        assertThat(routedRequest.loadBalancer()).isEqualTo("lb-2");
+    }
+
+    @Test
+    void countryScopeStoredUpperCase() {
+        start();
+        healthyShop(0);
+        loadBalancerAlive("lb-de");
+        dnsRecords.pipeInput("country:de/" + HOST, addressRecord("country:de", HOST, 0, "lb-de"));
+
+        KeyValueStore<String, DnsRecord> store = driver.getKeyValueStore(RoutingTopology.DNS_RECORDS_STORE);
+        assertThat(store.get("country:de/" + HOST).scope()).isEqualTo("country:DE");
+        send(request("client-1", HOST, "eu-central", "de"));
+        var routedRequest = routed.readValue();
+        assertThat(routedRequest.resolvedBy()).isEqualTo("country");
+        assertThat(routedRequest.loadBalancer()).isEqualTo("lb-de");
+    }
+
+    @Test
+    void recordBreakingRulesDeadLetteredAndIgnored() {
+        start();
+        healthyShop(0);
+        var manyAddresses = new ArrayList<String>();
+        for (int i = 0; i <= DnsRecordRules.MAX_ADDRESSES; i++) {
+            manyAddresses.add("lb-" + i);
+        }
+
+        publish(addressRecord(DnsRecord.GLOBAL, HOST, DnsRecordRules.MAX_TTL_SECONDS + 1, "lb-9"));
+        publish(new DnsRecord(DnsRecord.SCHEMA_VERSION, HOST, DnsRecord.GLOBAL, DnsRecord.Type.A, manyAddresses, null, 0, 2));
+        publish(addressRecord(DnsRecord.GLOBAL, HOST, 0, "lb 9"));
+        publish(addressRecord(DnsRecord.GLOBAL, "bad_name.example", 0, "lb-9"));
+
+        assertThat(globalDeadLetters).extracting(DeadLetter::error).satisfiesExactly(
+                error -> assertThat(error).startsWith("ttlSeconds '604801' is out of range"),
+                error -> assertThat(error).startsWith("addresses '1001 addresses' has too many addresses"),
+                error -> assertThat(error).startsWith("addresses[0] 'lb 9' is not a valid address"),
+                error -> assertThat(error).contains("invalid label 'bad_name'"));
+        assertThat(routeOne("client-1", HOST).loadBalancer()).as("the valid record stays").isIn("lb-1", "lb-2");
+    }
+
+    @Test
+    void ttlExpiryMidStreamServesNewRecord() {
+        start();
+        healthyShop(10);
+
+        assertThat(routeOne("client-1", HOST).resolvedBy()).isEqualTo("global");
+        advance(Duration.ofSeconds(5));
+        healthyHeartbeats();
+        assertThat(routeOne("client-1", HOST).resolvedBy()).isEqualTo("cache");
+
+        advance(Duration.ofSeconds(1));
+        loadBalancerAlive("lb-3");
+        publish(new DnsRecord(DnsRecord.SCHEMA_VERSION, HOST, DnsRecord.GLOBAL, DnsRecord.Type.A, List.of("lb-3"), null, 10, 2));
+        advance(Duration.ofMillis(3_999));
+        healthyHeartbeats();
+        loadBalancerAlive("lb-3");
+        var cached = routeOne("client-1", HOST);
+        assertThat(cached.resolvedBy()).isEqualTo("cache");
+        assertThat(cached.loadBalancer()).as("the old record until its TTL passes").isIn("lb-1", "lb-2");
+
+        advance(Duration.ofMillis(1));
+        var renewed = routeOne("client-1", HOST);
+        assertThat(renewed.resolvedBy()).isEqualTo("global");
+        assertThat(renewed.loadBalancer()).isEqualTo("lb-3");
+        assertThat(routeOne("client-1", HOST).resolvedBy()).isEqualTo("cache");
+    }
+
+    private void healthyHeartbeats() {
+        loadBalancerAlive("lb-1");
+        loadBalancerAlive("lb-2");
+        appServer("app-1", Heartbeat.State.UP, List.of(0, 1));
+        appServer("app-2", Heartbeat.State.UP, List.of(2, 3));
+    }
+
+    @Test
+    void negativeTtlZeroNotCached() {
+        start(Map.of("dns.negative.ttl.ms", "0"));
+        healthyShop(0);
+        assertThat(rejectOne("client-1", "new.example.com").status()).isEqualTo(404);
+
+        publish(addressRecord(DnsRecord.GLOBAL, "new.example.com", 0, "lb-1"));
+
+        assertThat(routeOne("client-1", "new.example.com").resolvedBy()).isEqualTo("global");
+        assertThat(lookups("nxdomain")).isEqualTo(1);
+        assertThat(lookups("cache")).isZero();
+    }
+
+    @Test
+    void clientLimitEvictsOnlyThatClient() {
+        start(Map.of("dns.cache.max.entries.per.client", "2"));
+        healthyShop(0);
+        for (String name : List.of("a.example", "b.example", "c.example")) {
+            publish(addressRecord(DnsRecord.GLOBAL, name, 60, "lb-1"));
+        }
+        routeOne("client-2", "a.example");
+
+        routeOne("client-1", "a.example");
+        advance(Duration.ofSeconds(1));
+        loadBalancerAlive("lb-1");
+        routeOne("client-1", "b.example");
+        routeOne("client-1", "c.example");
+
+        assertThat(cacheStore().get(ClientDnsCache.keyOf("client-1", "a.example"))).as("earliest expiry evicted").isNull();
+        assertThat(cacheStore().get(ClientDnsCache.keyOf("client-1", "b.example"))).isNotNull();
+        assertThat(cacheStore().get(ClientDnsCache.keyOf("client-1", "c.example"))).isNotNull();
+        assertThat(cacheStore().get(ClientDnsCache.keyOf("client-2", "a.example"))).as("another client").isNotNull();
+        assertThat(count(expiryIndex())).as("one index entry per cached answer").isEqualTo(3);
+    }
+
+    @Test
+    void purgeUsesExpiryIndex() {
+        start(Map.of("dns.cache.purge.interval.ms", "60000"));
+        healthyShop(5);
+        routeOne("client-1", HOST);
+        advance(Duration.ofSeconds(6));
+        healthyHeartbeats();
+        assertThat(routeOne("client-1", HOST).resolvedBy()).as("stale entry replaced").isEqualTo("global");
+        assertThat(count(expiryIndex())).as("the replaced entry's index entry is gone").isEqualTo(1);
+        publish(addressRecord(DnsRecord.GLOBAL, "other.example", 120, "lb-1"));
+        routeOne("client-2", "other.example");
+
+        advance(Duration.ofSeconds(54));
+
+        assertThat(cacheStore().get(ClientDnsCache.keyOf("client-1", HOST))).as("expired at 11 s, purged at 60 s").isNull();
+        assertThat(cacheStore().get(ClientDnsCache.keyOf("client-2", "other.example"))).as("fresh until 126 s").isNotNull();
+        assertThat(count(cacheStore())).isEqualTo(1);
+        assertThat(count(expiryIndex())).isEqualTo(1);
+    }
+
+    @Test
+    void allAddressesDeadRecordsEveryAddress() throws Exception {
+        start();
+        publish(addressRecord(DnsRecord.GLOBAL, HOST, 0, "lb-1", "lb-2", "lb-3"));
+        appServer("app-1", Heartbeat.State.UP, List.of(0));
+
+        var response = rejectOne("client-1", HOST);
+
+        assertThat(response.status()).isEqualTo(503);
+        assertThat(response.headers()).containsEntry("retry-after", "1");
+        var order = AddressOrder.forClient(List.of("lb-1", "lb-2", "lb-3"), "client-1", HOST, 1);
+        assertThat(body(response).get("message").asText()).endsWith("tried " + String.join(", ", order));
+        assertThat(registry.get("backbone.routing.errors").tag("status", "503").counter().count()).isEqualTo(1);
+    }
+
+    @Test
+    void fiveHundredAddressWaterfall() {
+        start();
+        appServer("app-1", Heartbeat.State.UP, List.of(0));
+        var addresses = new ArrayList<String>();
+        for (int i = 0; i < 500; i++) {
+            addresses.add("lb-" + i);
+        }
+        publish(new DnsRecord(DnsRecord.SCHEMA_VERSION, HOST, DnsRecord.GLOBAL, DnsRecord.Type.A, addresses, null, 60, 4));
+        var order = AddressOrder.forClient(addresses, "client-1", HOST, 4);
+        String onlyLive = order.get(499);
+        loadBalancerAlive(onlyLive);
+
+        var result = routeOne("client-1", HOST);
+
+        assertThat(result.loadBalancer()).isEqualTo(onlyLive);
+        assertThat(result.skippedAddresses()).hasSize(499);
+        assertThat(result.skippedAddresses()).containsExactlyElementsOf(order.subList(0, 499));
+        var cached = cacheStore().get(ClientDnsCache.keyOf("client-1", HOST));
+        assertThat(cached.addresses()).containsExactlyElementsOf(order);
+        assertThat(cached.addresses()).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(addresses);
+    }
+
+    @Test
+    void cacheGaugeAndResolutionTimer() {
+        start();
+        healthyShop(60);
+
+        routeOne("client-1", HOST);
+        routeOne("client-2", HOST);
+        routeOne("client-1", HOST);
+        rejectOne("client-3", "nowhere.example");
+
+        assertThat(registry.get("backbone.routing.dns.cache.entries").gauge().value()).isEqualTo(3);
+        var timer = registry.get("backbone.routing.dns.resolution").timer();
+        assertThat(timer.count()).as("cache hits skip resolution").isEqualTo(3);
+        assertThat(lookups("cache")).isEqualTo(1);
+        assertThat(lookups("global")).isEqualTo(2);
+        assertThat(lookups("nxdomain")).isEqualTo(1);
+    }
+
+    @Test
+    void queryAnswerMatchesCachedAnswer() {
+        start();
+        healthyShop(60);
+        loadBalancerAlive("lb-eu");
+        publish(addressRecord("region:eu-west", HOST, 30, "lb-eu", "lb-1", "lb-2"));
+        routeOne("client-1", HOST);
+        KeyValueStore<String, DnsRecord> records = driver.getKeyValueStore(RoutingTopology.DNS_RECORDS_STORE);
+
+        var answers = new DnsAnswers(new DnsResolver(records::get), 5_000);
+        var queried = answers.answer("client-1", HOST, "eu-west", "DE", now.toEpochMilli());
+
+        assertThat(queried.answer()).isEqualTo(cacheStore().get(ClientDnsCache.keyOf("client-1", HOST)));
+        assertThat(((DnsResolver.Resolved) queried.resolution()).chain()).containsExactly(HOST);
     }
 }
