@@ -243,7 +243,8 @@ final class ChangeEventProcessor implements AutoCloseable {
         }
     }
 
-    private void flushPurgesIfDue() {
+    /** Publishes the purges of the open window when it has ended. */
+    void flushPurgesIfDue() {
         if (purges.isDue(clock.millis())) {
             flushPurges();
         }

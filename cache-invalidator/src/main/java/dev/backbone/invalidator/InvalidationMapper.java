@@ -78,7 +78,7 @@ final class InvalidationMapper {
     private static void mapProduct(DatabaseChange change, Map<String, Long> versions) {
         mapRowKeys(change, "id", PRODUCT_KEY_PREFIX, version(change.after()), versions);
 
-        JsonNode before = isFullProductImage(change.before()) ? change.before() : null;
+        JsonNode before = change.before();
         String oldCategory = categoryId(before);
         String newCategory = categoryId(change.after());
         boolean moved = change.operation().equals("u") && before != null && !Objects.equals(oldCategory, newCategory);
@@ -91,15 +91,6 @@ final class InvalidationMapper {
         if (change.operation().equals("c") || change.operation().equals("r") || moved || oldImageMissing) {
             putUnknownVersion(versions, CATEGORY_KEY_PREFIX, newCategory);
         }
-    }
-
-    /**
-     * Returns whether a product's old image has every column. A delete without {@code REPLICA IDENTITY FULL} carries
-     * only the primary key, and Debezium fills the other NOT NULL columns with zero values, so a
-     * {@code category_id} of 0 there is no category. A real row has a version of at least 1.
-     */
-    private static boolean isFullProductImage(JsonNode before) {
-        return before != null && version(before) >= 1;
     }
 
     /** Adds the key of the row after the change and, when the primary key changed or the row is gone, the old key. */
@@ -136,13 +127,18 @@ final class InvalidationMapper {
         return version != null && version.isIntegralNumber() && version.canConvertToLong() ? version.asLong() : UNKNOWN_VERSION;
     }
 
-    /** Returns the category id of a product row, or {@code null} when absent, null or not an integer. */
+    /**
+     * Returns the category id of a product row, or {@code null} when absent, null, not an integer or not positive.
+     * A delete without {@code REPLICA IDENTITY FULL} carries only the primary key, and Debezium fills the other NOT NULL
+     * columns of its old image with their column default or a zero value, so a {@code category_id} of 0 there means
+     * unknown. Category ids are positive.
+     */
     private static String categoryId(JsonNode row) {
         if (row == null) {
             return null;
         }
         JsonNode value = row.get("category_id");
-        return value != null && value.isIntegralNumber() ? value.asText() : null;
+        return value != null && value.isIntegralNumber() && value.asLong() > 0 ? value.asText() : null;
     }
 
     /**

@@ -116,6 +116,7 @@ final class RedisTombstones implements AutoCloseable {
             StatefulRedisConnection<String, String> connection = client.connect();
             var tombstones = new RedisTombstones(client, connection, config, clock, metrics);
             tombstones.scriptDigest = connection.sync().scriptLoad(SCRIPT);
+            // The digest is null again when Redis reports NOSCRIPT, and writeOnce() loads the script before using it.
             log.info("Writing L2 tombstones to Redis at {}:{} with key prefix {} and TTL {} ms",
                     uri.getHost(), uri.getPort(), config.keyPrefix(), config.tombstoneTtlMs());
             return tombstones;
@@ -137,11 +138,20 @@ final class RedisTombstones implements AutoCloseable {
             return;
         }
         long backoffMs = 50;
+        boolean reloaded = false;
         while (true) {
             try {
                 writeOnce(invalidations);
                 return;
-            } catch (RedisException | ExecutionException | TimeoutException e) {
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof RedisNoScriptException && !reloaded) {
+                    // Redis restarted or its script cache was flushed: load the script again and retry at once.
+                    scriptDigest = null;
+                    reloaded = true;
+                    continue;
+                }
+                warnRateLimited(invalidations.size(), e);
+            } catch (RedisException | TimeoutException e) {
                 warnRateLimited(invalidations.size(), e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -157,6 +167,9 @@ final class RedisTombstones implements AutoCloseable {
 
     private void writeOnce(List<Invalidation> invalidations)
             throws InterruptedException, ExecutionException, TimeoutException {
+        if (scriptDigest == null) {
+            scriptDigest = connection.sync().scriptLoad(SCRIPT);
+        }
         RedisAsyncCommands<String, String> commands = connection.async();
         long nowMs = clock.millis();
         String ttl = Long.toString(config.tombstoneTtlMs());
@@ -166,21 +179,13 @@ final class RedisTombstones implements AutoCloseable {
             replies.add(commands.evalsha(scriptDigest, ScriptOutputType.INTEGER, keys,
                     tombstone(invalidation.version(), nowMs), Long.toString(invalidation.version()), ttl));
         }
-        try {
-            for (RedisFuture<Long> reply : replies) {
-                Long written = reply.get(config.timeoutMs(), TimeUnit.MILLISECONDS);
-                if (written != null && written == 1) {
-                    metrics.tombstoneWritten();
-                } else {
-                    metrics.tombstoneSkipped();
-                }
+        for (RedisFuture<Long> reply : replies) {
+            Long written = reply.get(config.timeoutMs(), TimeUnit.MILLISECONDS);
+            if (written != null && written == 1) {
+                metrics.tombstoneWritten();
+            } else {
+                metrics.tombstoneSkipped();
             }
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RedisNoScriptException) {
-                // Redis restarted or flushed its script cache: load the script again and let write() retry.
-                scriptDigest = connection.sync().scriptLoad(SCRIPT);
-            }
-            throw e;
         }
     }
 

@@ -77,6 +77,14 @@ final class TopicRecorder implements AutoCloseable {
         return invalidations.stream().filter(i -> i.cacheKey().equals(cacheKey)).toList();
     }
 
+    List<Invalidation> allInvalidations() {
+        return invalidations;
+    }
+
+    List<PurgeRequest> allPurges() {
+        return purges;
+    }
+
     List<PurgeRequest> purges(String surrogateKey) {
         return purges.stream().filter(p -> p.surrogateKey().equals(surrogateKey)).toList();
     }

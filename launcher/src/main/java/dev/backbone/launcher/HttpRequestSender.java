@@ -8,13 +8,13 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 /** Sends workload requests over HTTP to a front door. */
-final class HttpRequestSender implements RequestSender {
+public final class HttpRequestSender implements RequestSender {
 
     private final URI base;
     private final HttpClient client;
     private final Duration timeout;
 
-    HttpRequestSender(URI base, Duration timeout) {
+    public HttpRequestSender(URI base, Duration timeout) {
         this.base = base;
         this.timeout = timeout;
         this.client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).version(HttpClient.Version.HTTP_1_1).build();

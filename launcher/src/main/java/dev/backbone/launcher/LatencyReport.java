@@ -5,12 +5,12 @@ import java.util.Map;
 import org.HdrHistogram.Histogram;
 
 /** Prints the summary of a load or replay run: status counts, rate and latency percentiles. */
-final class LatencyReport {
+public final class LatencyReport {
 
     private LatencyReport() {
     }
 
-    static void print(PrintStream out, String title, RunResult result) {
+    public static void print(PrintStream out, String title, RunResult result) {
         Histogram latency = result.latencyMicros();
         out.println();
         out.println(title);

@@ -18,7 +18,7 @@ import org.HdrHistogram.Recorder;
  * measures each latency from its intended send time. A server that stalls therefore shows its stall in the
  * percentiles instead of slowing the load down: the correction for coordinated omission.
  */
-final class OpenLoopRunner {
+public final class OpenLoopRunner {
 
     /**
      * One request of a schedule.
@@ -27,21 +27,21 @@ final class OpenLoopRunner {
      * @param request     what to send
      * @param write       whether it changes data, for the summary
      */
-    record Scheduled(long offsetNanos, RequestSender.Request request, boolean write) {
+    public record Scheduled(long offsetNanos, RequestSender.Request request, boolean write) {
     }
 
     private final RequestSender sender;
     private final int maxInFlight;
     private final PrintStream progress;
 
-    OpenLoopRunner(RequestSender sender, int maxInFlight, PrintStream progress) {
+    public OpenLoopRunner(RequestSender sender, int maxInFlight, PrintStream progress) {
         this.sender = sender;
         this.maxInFlight = maxInFlight;
         this.progress = progress;
     }
 
     /** Runs the whole schedule and waits for every answer. {@code total} is only for the progress bar. */
-    RunResult run(Iterator<Scheduled> schedule, long total) throws InterruptedException {
+    public RunResult run(Iterator<Scheduled> schedule, long total) throws InterruptedException {
         var inFlight = new Semaphore(maxInFlight);
         var recorder = new Recorder(3);
         var progressHistogram = new Histogram(3);

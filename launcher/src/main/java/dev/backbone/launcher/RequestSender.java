@@ -6,7 +6,7 @@ import java.util.concurrent.CompletableFuture;
  * Sends one request of a workload and completes with its outcome. Implementations are thread-safe; {@link #close()}
  * releases their clients.
  */
-interface RequestSender extends AutoCloseable {
+public interface RequestSender extends AutoCloseable {
 
     /**
      * One request to send.

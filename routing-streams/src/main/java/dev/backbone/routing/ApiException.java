@@ -4,7 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * An error answer of the REST API: an HTTP status and a JSON body {@code {"error": ..., "message": ..., ...}} with
+ * An error response of the REST API: an HTTP status and a JSON body {@code {"error": ..., "message": ..., ...}} with
  * extra fields. Thrown by the route handlers and written by {@link RoutingApiHandler}.
  */
 final class ApiException extends RuntimeException {
@@ -25,7 +25,7 @@ final class ApiException extends RuntimeException {
         this.headers = headers;
     }
 
-    /** A 400 answer naming the invalid field, its value and what is accepted. */
+    /** Returns a 400 error naming the invalid field, its value and what is accepted. */
     static ApiException invalidField(InvalidFieldException e) {
         var fields = new LinkedHashMap<String, Object>();
         fields.put("field", e.field());
@@ -34,7 +34,7 @@ final class ApiException extends RuntimeException {
         return new ApiException(400, "invalid_field", e.getMessage(), fields, Map.of());
     }
 
-    /** A 400 answer for a body that cannot be read as the JSON expected. */
+    /** Returns a 400 error for a body that cannot be read as the JSON expected. */
     static ApiException badRequest(String message) {
         return new ApiException(400, "bad_request", message, Map.of(), Map.of());
     }
@@ -62,7 +62,7 @@ final class ApiException extends RuntimeException {
                 Map.of("limit", maxBytes), Map.of());
     }
 
-    /** A 503 answer with {@code Retry-After}, for state that is migrating or a Kafka write that failed. */
+    /** Returns a 503 error with {@code Retry-After}, for state that is migrating or a Kafka write that failed. */
     static ApiException unavailable(String message) {
         return new ApiException(503, "unavailable", message, Map.of(), Map.of("Retry-After", RETRY_AFTER_SECONDS));
     }

@@ -6,7 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A successful answer of the REST API.
+ * A successful response of the REST API.
  *
  * @param status      the HTTP status
  * @param contentType the {@code Content-Type} header
@@ -16,7 +16,7 @@ record ApiReply(int status, String contentType, byte[] body) {
 
     static final String JSON = "application/json";
 
-    /** Returns a 200 answer with a value written by {@link Json#mapper()}. */
+    /** Returns a 200 response with a value written by {@link Json#mapper()}. */
     static ApiReply json(Object value) {
         return json(200, value);
     }
@@ -25,7 +25,7 @@ record ApiReply(int status, String contentType, byte[] body) {
         try {
             return new ApiReply(status, JSON, Json.mapper().writeValueAsBytes(value));
         } catch (JsonProcessingException e) {
-            throw new UncheckedIOException("cannot write the answer as JSON", e);
+            throw new UncheckedIOException("cannot write the response as JSON", e);
         }
     }
 
@@ -33,12 +33,12 @@ record ApiReply(int status, String contentType, byte[] body) {
         return new ApiReply(200, contentType, text.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Returns the body of an {@link ApiException} as an answer. */
+    /** Returns the body of an {@link ApiException} as a response. */
     static ApiReply error(ApiException e) {
         return json(e.status(), e.body());
     }
 
-    /** Returns a JSON answer from another instance unchanged, for forwarded queries. */
+    /** Returns a JSON response from another instance unchanged, for forwarded queries. */
     static ApiReply forwarded(int status, byte[] jsonBody) {
         return new ApiReply(status, JSON, jsonBody);
     }

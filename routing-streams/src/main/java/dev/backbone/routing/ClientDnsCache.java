@@ -9,9 +9,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
 /**
  * The DNS caches of all clients of one task, in two key-value stores: the entries, keyed by client id and name, and an
  * expiry index keyed by expiry time, client id and name. Each client's cache contains at most a configured number of
- * names, so a new name evicts that client's entry closest to expiry; finding it scans only that client's entries, by
- * key prefix. The purge reads the index in time order and stops at the first entry still fresh, so it costs the
- * expired entries only, not the whole store.
+ * names, so a new name evicts that client's entry closest to expiry. Finding that entry scans only the client's own
+ * entries, by key prefix. The purge reads the index in time order and stops at the first entry still fresh, so it
+ * costs the expired entries only, not the whole store.
  *
  * <p>A cached answer outlives a change or deletion of its record until it expires: as in DNS, an answer once given
  * cannot be recalled, and the TTL bounds how long it is served.

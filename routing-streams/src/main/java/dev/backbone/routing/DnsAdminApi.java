@@ -30,8 +30,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The DNS record endpoints of the REST API: put and delete (admin only, checked by the caller) and list. Writes go to
- * {@code backbone.dns-records} and are acknowledged by all in-sync replicas before the answer; the records reach the
- * global store of every instance shortly after. Thread-safe.
+ * {@code backbone.dns-records} and are acknowledged by all in-sync replicas before the response. The records reach
+ * the global store of every instance shortly after. Thread-safe.
  */
 final class DnsAdminApi {
 
@@ -116,8 +116,8 @@ final class DnsAdminApi {
     /**
      * Lists records whose canonical (lower-case, punycode) name starts with {@code prefix}, optionally of one scope,
      * sorted by name and scope, at most {@code limit}.
-     * NOTE: without a scope this scans the whole store, because it is keyed by scope first; with a scope it scans only
-     * the keys of that scope with the prefix.
+     * NOTE: without a scope this scans the whole store, because the store is keyed by scope first. With a scope it
+     * scans only the keys of that scope that start with the prefix.
      */
     ApiReply list(String prefix, String scope, String limitText) {
         String namePrefix = prefix == null ? "" : prefix.trim().toLowerCase(Locale.ROOT);

@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * level that would answer the client's next request. The resolution runs {@link DnsAnswers} over the global DNS
  * record store, the same code the route processor runs. The client DNS cache is partitioned by client id, so the query
  * runs on the instance whose task owns the client's partition: another instance forwards it there over HTTP, once.
- * While the partition's owner is unknown or its store is migrating, the answer is 503 with {@code Retry-After}.
+ * While the partition's owner is unknown or its store is migrating, the response is 503 with {@code Retry-After}.
  * Thread-safe.
  */
 final class DnsQueryApi {
@@ -169,7 +169,7 @@ final class DnsQueryApi {
         return ApiReply.forwarded(response.statusCode(), withForwardedBy(response.body()));
     }
 
-    /** Adds {@code forwardedBy} to a JSON object answer; returns any other body unchanged. */
+    /** Adds {@code forwardedBy} to a JSON object body, and returns any other body unchanged. */
     private byte[] withForwardedBy(byte[] body) {
         try {
             JsonNode json = Json.mapper().readTree(body);
@@ -178,7 +178,7 @@ final class DnsQueryApi {
                 return Json.mapper().writeValueAsBytes(object);
             }
         } catch (IOException e) {
-            log.debug("Forwarded answer is not JSON: {}", e.toString());
+            log.debug("Forwarded response is not JSON: {}", e.toString());
         }
         return body;
     }

@@ -5,7 +5,11 @@ import dev.backbone.events.Topics;
 
 /**
  * Keeps the global DNS record store, keyed by {@code scope/canonical name}, in step with {@code backbone.dns-records}.
- * Every record is checked with {@link DnsRecordRules}, the same rules the admin API applies.
+ * Every record is checked with {@link DnsRecordRules}, the same rules the admin API applies; a record that breaks them
+ * is dead-lettered and leaves the stored record of its key unchanged.
+ *
+ * <p>NOTE: once compaction removes the valid record behind a rejected one, an instance that rebuilds its store has no
+ * record for that key, while running instances keep the old one. Correct such a key by writing a valid record.
  */
 final class DnsRecordsUpdater extends GlobalRecordUpdater<DnsRecord> {
 

@@ -18,7 +18,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The routes of the routing REST API. Every answer is JSON except {@code /metrics}, and every error is
+ * The routes of the routing REST API. Every response is JSON except {@code /metrics}, and every error is
  * {@code {"error": ..., "message": ..., ...}} with the fields that name the problem.
  *
  * <pre>
@@ -49,7 +49,7 @@ final class RoutingApiHandler extends Handler.Abstract {
     private final AdminToken adminToken;
     private final String self;
 
-    /** @param adminToken the token admin routes require, or null to answer them 403 */
+    /** @param adminToken the token admin routes require, or null to reject them with 403 */
     RoutingApiHandler(DnsAdminApi admin, DnsQueryApi queries, MeterRegistry registry, AdminToken adminToken, String self) {
         this.admin = admin;
         this.queries = queries;

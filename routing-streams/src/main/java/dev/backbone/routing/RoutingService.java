@@ -57,7 +57,7 @@ public final class RoutingService implements AutoCloseable {
     /**
      * Creates missing topics when {@code topics.create} is set, binds the REST API, then starts Kafka Streams and the
      * load-balancer heartbeats. Returns without waiting for Kafka Streams to reach RUNNING (see
-     * {@link #awaitRunning(Duration)}); until then the REST API answers queries with 503.
+     * {@link #awaitRunning(Duration)}); until then the REST API responds to queries with 503.
      *
      * @throws IllegalStateException when topics cannot be listed or created, or the REST port cannot be bound
      */

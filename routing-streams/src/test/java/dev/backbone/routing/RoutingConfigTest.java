@@ -72,4 +72,53 @@ class RoutingConfigTest {
         assertThat(config.hashKey()).isEqualTo(RoutingConfig.HashKey.PATH);
         assertThat(config.lbAddresses()).isEqualTo(List.of("lb-a", "lb-b", "lb-c"));
     }
+
+    @Test
+    void restDefaults() {
+        var config = RoutingConfig.from(Settings.of(Map.of("bootstrap.servers", "127.0.0.1:9092",
+                "state.dir", stateDir.toString())));
+
+        assertThat(config.restHost()).isEqualTo("127.0.0.1");
+        assertThat(config.restPort()).isEqualTo(8081);
+        assertThat(config.applicationServer()).isNull();
+        assertThat(config.applicationServerOr(40_123)).isEqualTo("127.0.0.1:40123");
+        assertThat(config.adminToken()).isNull();
+    }
+
+    @Test
+    void adminTokenHiddenAndMatched() {
+        String token = "0123456789abcdef-secret";
+        var config = RoutingConfig.from(Settings.of(Map.of("bootstrap.servers", "127.0.0.1:9092",
+                "state.dir", stateDir.toString(), "admin.token", token, "application.server", "routing-1.internal:9000")));
+
+        assertThat(config.adminToken().matches(token)).isTrue();
+        assertThat(config.adminToken().matches(token + "x")).isFalse();
+        assertThat(config.adminToken().matches(null)).isFalse();
+        assertThat(config.toString()).doesNotContain(token);
+        assertThat(config.applicationServerOr(1)).isEqualTo("routing-1.internal:9000");
+    }
+
+    @Test
+    void invalidRestKeysReported() {
+        var settings = Settings.of(Map.of(
+                "bootstrap.servers", "127.0.0.1:9092",
+                "admin.token", "short-secret",
+                "rest.port", "70000",
+                "application.server", "no-port"));
+
+        assertThatThrownBy(() -> RoutingConfig.from(settings))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("admin.token has 12 characters; set at least 16")
+                .hasMessageNotContaining("short-secret")
+                .hasMessageContaining("rest.port=70000 is out of range")
+                .hasMessageContaining("application.server=no-port is not accepted");
+    }
+
+    @Test
+    void wildcardRestHostNeedsApplicationServer() {
+        var settings = Settings.of(Map.of("bootstrap.servers", "127.0.0.1:9092", "rest.host", "0.0.0.0"));
+
+        assertThatThrownBy(() -> RoutingConfig.from(settings))
+                .hasMessageContaining("application.server is not set and rest.host=0.0.0.0");
+    }
 }

@@ -67,7 +67,8 @@ class RoutingServiceIT {
                 "fetch.max.wait.ms", "20",
                 "lb.heartbeat.interval.ms", "200",
                 // The app server above sends one heartbeat only; it must stay alive for the whole test.
-                "heartbeat.timeout.ms", "600000")));
+                "heartbeat.timeout.ms", "600000",
+                "rest.port", "0")));
         service = RoutingService.start(config, new SimpleMeterRegistry());
         assertThat(service.awaitRunning(TIMEOUT)).as("routing streams running").isTrue();
 

@@ -1,0 +1,281 @@
+package dev.backbone.bench;
+
+import dev.backbone.embedded.EmbeddedKafka;
+import dev.backbone.events.ClientRequest;
+import dev.backbone.events.DnsRecord;
+import dev.backbone.events.Heartbeat;
+import dev.backbone.events.Settings;
+import dev.backbone.events.Topics;
+import dev.backbone.launcher.HttpRequestSender;
+import dev.backbone.launcher.LocalStack;
+import dev.backbone.launcher.OpenLoopRunner;
+import dev.backbone.launcher.RequestSender;
+import dev.backbone.launcher.RunResult;
+import dev.backbone.launcher.StackOptions;
+import dev.backbone.launcher.Workload;
+import dev.backbone.routing.RoutingConfig;
+import dev.backbone.routing.RoutingService;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The end-to-end benchmark: every Backbone figure next to a baseline measured in the same run on the same broker, and
+ * reported as a ratio, because absolute times on a shared machine drift from day to day.
+ */
+@Command(name = "EndToEndBenchmark", mixinStandardHelpOptions = true,
+        description = "Measures Kafka baselines, the routing topology against a pass-through topology, and the HTTP "
+                + "front door against the raw producer and the raw Kafka round trip; prints a Markdown report.")
+public final class EndToEndBenchmark implements Callable<Integer> {
+
+    @Option(names = "--records", defaultValue = "100000", description = "Records for the throughput runs (default: ${DEFAULT-VALUE}).")
+    int records;
+
+    @Option(names = "--http-requests", defaultValue = "10000", description = "Requests for the front-door maximum rate (default: ${DEFAULT-VALUE}).")
+    int httpRequests;
+
+    @Option(names = "--http-concurrency", defaultValue = "64", description = "Requests in flight for the maximum rate (default: ${DEFAULT-VALUE}).")
+    int httpConcurrency;
+
+    @Option(names = "--latency-seconds", defaultValue = "20", description = "Seconds of each fixed-rate latency run (default: ${DEFAULT-VALUE}).")
+    int latencySeconds;
+
+    @Option(names = "--output", description = "Also append the report to this Markdown file.")
+    Path output;
+
+    @Option(names = "--launcher-jar", defaultValue = "launcher/target/backbone.jar",
+            description = "The launcher jar for the start-up and memory run (default: ${DEFAULT-VALUE}).")
+    Path launcherJar;
+
+    @Option(names = "--skip-demo-process", description = "Skip the start-up time and peak memory run of backbone demo.")
+    boolean skipDemoProcess;
+
+    private final List<String> rows = new ArrayList<>();
+
+    public static void main(String[] args) {
+        System.setProperty("jdk.httpclient.allowRestrictedHeaders", "host");
+        System.exit(new CommandLine(new EndToEndBenchmark()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintStream out = System.out;
+        out.printf("End-to-end benchmark: %d cores, %.1f GiB max heap, %s%n", Runtime.getRuntime().availableProcessors(),
+                Runtime.getRuntime().maxMemory() / (1024.0 * 1024 * 1024), LocalDate.now());
+        streamsPhase(out);
+        httpPhase(out);
+        if (!skipDemoProcess) {
+            demoProcessPhase(out);
+        }
+        String report = report();
+        out.println();
+        out.println(report);
+        if (output != null) {
+            Files.writeString(output, report + System.lineSeparator(), java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.APPEND);
+        }
+        return 0;
+    }
+
+    /** Raw producer, pass-through topology and routing topology, all on one bare broker. */
+    private void streamsPhase(PrintStream out) throws Exception {
+        out.println("Phase 1: Kafka baselines and the routing topology on one embedded broker");
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            kafka.createBackboneTopics();
+            String bootstrap = kafka.bootstrapServers();
+
+            KafkaBaselines.createTopic(bootstrap, "bench.raw", Topics.CLIENT_REQUESTS.partitions());
+            double producerRate = KafkaBaselines.producerThroughput(bootstrap, "bench.raw", records);
+            row("raw producer (acks=all, idempotent, request-sized JSON)", "%,.0f records/s", producerRate, "baseline");
+            out.printf("  raw producer: %,.0f records/s%n", producerRate);
+
+            preloadRequests(bootstrap, records);
+            KafkaBaselines.createTopic(bootstrap, "bench.pass-through-out", Topics.ROUTED_REQUESTS.partitions());
+            Path stateDir = Files.createTempDirectory("backbone-bench-streams-");
+            RoutingConfig routingConfig = RoutingConfig.from(Settings.of(Map.of(
+                    "bootstrap.servers", bootstrap,
+                    "state.dir", stateDir.toString(),
+                    "rest.port", "0",
+                    "heartbeat.timeout.ms", "600000")));
+            var passThroughProps = StreamsThroughput.withApplicationId(routingConfig.streamsProperties(), "bench-pass-through",
+                    stateDir.resolve("pass-through").toString());
+            double passThroughRate = StreamsThroughput.drain(bootstrap,
+                    StreamsThroughput.plain(StreamsThroughput.passThrough("bench.pass-through-out"), passThroughProps),
+                    "bench.pass-through-out", records, Duration.ofMinutes(5));
+            row("pass-through topology (same serdes, no logic)", "%,.0f records/s", passThroughRate, "baseline");
+            out.printf("  pass-through topology: %,.0f records/s%n", passThroughRate);
+
+            ScheduledExecutorService heartbeats = startAppServerHeartbeats(bootstrap);
+            try {
+                double routingRate = StreamsThroughput.drain(bootstrap, onRunning -> {
+                    RoutingService service = RoutingService.start(routingConfig, new SimpleMeterRegistry());
+                    if (!service.awaitRunning(Duration.ofSeconds(60))) {
+                        service.close();
+                        throw new IllegalStateException("routing-streams did not reach RUNNING within 60 s");
+                    }
+                    onRunning.run();
+                    return service;
+                }, Topics.ROUTED_REQUESTS.name(), records, Duration.ofMinutes(5));
+                row("routing-streams (DNS, client cache, waterfall, Maglev)", "%,.0f records/s", routingRate,
+                        String.format("%.2f × pass-through (target ≥ 0.8)", routingRate / passThroughRate));
+                out.printf("  routing-streams: %,.0f records/s (%.2f × pass-through)%n", routingRate, routingRate / passThroughRate);
+            } finally {
+                heartbeats.shutdownNow();
+            }
+        }
+    }
+
+    /** Writes the routing input: requests for shop.example.com from 1,000 clients, plus its DNS record. */
+    private static void preloadRequests(String bootstrap, int count) throws Exception {
+        try (var producer = new KafkaProducer<>(KafkaBaselines.producerConfig(bootstrap), new StringSerializer(), new StringSerializer())) {
+            var dns = new DnsRecord(DnsRecord.SCHEMA_VERSION, "shop.example.com", DnsRecord.GLOBAL, DnsRecord.Type.A,
+                    List.of("lb-1", "lb-2"), null, 60, 1);
+            producer.send(new ProducerRecord<>(Topics.DNS_RECORDS.name(), dns.key(),
+                    new String(Topics.DNS_RECORDS.valueSerde().serializer().serialize("", dns), java.nio.charset.StandardCharsets.UTF_8)));
+        }
+        try (var producer = new KafkaProducer<>(KafkaBaselines.producerConfig(bootstrap), new StringSerializer(),
+                Topics.CLIENT_REQUESTS.valueSerde().serializer())) {
+            long now = System.currentTimeMillis();
+            for (int i = 0; i < count; i++) {
+                String client = "client-" + (i % 1000);
+                var request = new ClientRequest(ClientRequest.SCHEMA_VERSION, "bench-" + i, client, "eu-west", "DE",
+                        "shop.example.com", "GET", "/products/" + (1 + i % 10_000), "", Map.of("accept", "*/*"), null,
+                        "bench", 0, now, now + 3_600_000);
+                producer.send(new ProducerRecord<>(Topics.CLIENT_REQUESTS.name(), client, request));
+            }
+            producer.flush();
+        }
+    }
+
+    /** Announces three app servers every 500 ms, as running app servers would, so the load balancer has members. */
+    private static ScheduledExecutorService startAppServerHeartbeats(String bootstrap) {
+        var producer = new KafkaProducer<>(KafkaBaselines.producerConfig(bootstrap), new StringSerializer(),
+                Topics.LB_HEARTBEATS.valueSerde().serializer());
+        ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
+        long[] sequence = {0};
+        executor.scheduleAtFixedRate(() -> {
+            sequence[0]++;
+            for (int i = 0; i < 3; i++) {
+                var heartbeat = new Heartbeat(Heartbeat.SCHEMA_VERSION, "app-" + i, Heartbeat.Kind.APP_SERVER, "shop",
+                        Heartbeat.State.UP, List.of(i * 4, i * 4 + 1, i * 4 + 2, i * 4 + 3), 1, sequence[0], System.currentTimeMillis());
+                producer.send(new ProducerRecord<>(Topics.LB_HEARTBEATS.name(), heartbeat.serverId(), heartbeat));
+            }
+        }, 0, 500, TimeUnit.MILLISECONDS);
+        Runtime.getRuntime().addShutdownHook(new Thread(producer::close));
+        return executor;
+    }
+
+    /** The front door on the whole one-JVM stack, against the raw producer and raw round trip on that stack's broker. */
+    private void httpPhase(PrintStream out) throws Exception {
+        out.println("Phase 2: the HTTP front door on the one-JVM stack");
+        try (LocalStack stack = LocalStack.start(new StackOptions(0, 2, 10_000, 100), step -> out.println("  " + step))) {
+            String bootstrap = stack.bootstrapServers();
+            KafkaBaselines.createTopic(bootstrap, "bench.raw", Topics.CLIENT_REQUESTS.partitions());
+            double producerRate = KafkaBaselines.producerThroughput(bootstrap, "bench.raw", records);
+            out.printf("  raw producer on the stack's broker: %,.0f records/s%n", producerRate);
+
+            var workload = new Workload(stack.frontDoorUri(), LocalStack.SITE,
+                    new Workload.Options(httpRequests, httpConcurrency, 0.0, 1.0, 10_000, 1000, 7));
+            RunResult max = workload.run(new PrintStream(java.io.OutputStream.nullOutputStream()));
+            double accepted = max.count(200, 299) / (max.elapsed().toNanos() / 1e9);
+            row("front door, answered requests/s (" + httpConcurrency + " in flight, reads)", "%,.0f requests/s", accepted,
+                    String.format("%.3f × raw producer %,.0f records/s (target ≥ 0.5)", accepted / producerRate, producerRate));
+            out.printf("  front door: %,.0f requests/s answered (%.3f × raw producer)%n", accepted, accepted / producerRate);
+
+            double rate = Math.max(10, Math.floor(accepted * 0.5));
+            Histogram http = httpLatency(stack, rate, Duration.ofSeconds(latencySeconds));
+            KafkaBaselines.createTopic(bootstrap, "bench.round-trip", 1);
+            Histogram kafkaRoundTrip = KafkaBaselines.roundTrip(bootstrap, "bench.round-trip", rate, Duration.ofSeconds(latencySeconds));
+            double ratio = http.getValueAtPercentile(99) / (double) kafkaRoundTrip.getValueAtPercentile(99);
+            row(String.format("HTTP round trip at %,.0f requests/s (50%% of max), p50 / p99", rate), "%s",
+                    percentiles(http), String.format("p99 %.1f × raw Kafka round trip p99 (target ≤ 5)", ratio));
+            row(String.format("raw Kafka round trip at %,.0f records/s, p50 / p99", rate), "%s", percentiles(kafkaRoundTrip), "baseline");
+            out.printf("  HTTP p99 %.1f ms vs raw Kafka p99 %.1f ms at %,.0f/s: %.1f ×%n", http.getValueAtPercentile(99) / 1000.0,
+                    kafkaRoundTrip.getValueAtPercentile(99) / 1000.0, rate, ratio);
+        }
+    }
+
+    /** Start-to-ready time and peak RSS of the default demo, run as its own process exactly as the README says. */
+    private void demoProcessPhase(PrintStream out) throws Exception {
+        out.println("Phase 3: backbone demo as a child process (default options)");
+        if (!Files.isRegularFile(launcherJar)) {
+            throw new IllegalStateException("launcher jar not found at " + launcherJar.toAbsolutePath() + "; build it with ./backbone --help");
+        }
+        DemoProcessProbe.Result result = DemoProcessProbe.run(launcherJar, List.of(), List.of(), Duration.ofMinutes(10));
+        row("backbone demo: process start to stack ready", "%.1f s", result.readyAfter().toMillis() / 1000.0, "target ≤ 15 s");
+        row("backbone demo: peak RSS (VmHWM)", "%.2f GiB", result.peakRssKiB() / (1024.0 * 1024), "target ≤ 1.5 GiB");
+        out.printf("  demo ready after %.1f s, peak RSS %.2f GiB, exit code %d%n", result.readyAfter().toMillis() / 1000.0,
+                result.peakRssKiB() / (1024.0 * 1024), result.exitCode());
+        if (result.exitCode() != 0) {
+            throw new IllegalStateException("backbone demo exited with " + result.exitCode());
+        }
+    }
+
+    private static Histogram httpLatency(LocalStack stack, double rate, Duration duration) throws InterruptedException {
+        long total = Math.round(rate * duration.toSeconds());
+        var random = new java.util.SplittableRandom(11);
+        var zipf = new dev.backbone.launcher.ZipfDistribution(10_000, 1.0);
+        long intervalNanos = (long) (1e9 / rate);
+        Iterator<OpenLoopRunner.Scheduled> schedule = new Iterator<>() {
+            private long index;
+
+            @Override
+            public boolean hasNext() {
+                return index < total;
+            }
+
+            @Override
+            public OpenLoopRunner.Scheduled next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                long offset = index++ * intervalNanos;
+                var request = new RequestSender.Request("GET", "/products/" + zipf.sample(random), LocalStack.SITE,
+                        "client-" + random.nextInt(1000), "eu-west", "DE", null);
+                return new OpenLoopRunner.Scheduled(offset, request, false);
+            }
+        };
+        try (var sender = new HttpRequestSender(stack.frontDoorUri(), Duration.ofSeconds(30))) {
+            RunResult result = new OpenLoopRunner(sender, 1024, new PrintStream(java.io.OutputStream.nullOutputStream())).run(schedule, total);
+            if (result.count(200, 299) != total) {
+                throw new IllegalStateException("latency run had non-2xx answers: " + result.statusCounts());
+            }
+            return result.latencyMicros();
+        }
+    }
+
+    private static String percentiles(Histogram histogram) {
+        return String.format("%.1f / %.1f ms", histogram.getValueAtPercentile(50) / 1000.0, histogram.getValueAtPercentile(99) / 1000.0);
+    }
+
+    private void row(String what, String format, Object value, String comparison) {
+        rows.add("| " + what + " | " + String.format(format, value) + " | " + comparison + " |");
+    }
+
+    private String report() {
+        var lines = new ArrayList<String>();
+        lines.add("| measurement | result | ratio |");
+        lines.add("|---|---|---|");
+        lines.addAll(rows);
+        return String.join(System.lineSeparator(), lines);
+    }
+}
