@@ -187,7 +187,7 @@ public final class EndToEndBenchmark implements Callable<Integer> {
     /** The front door on the whole one-JVM stack, against the raw producer and raw round trip on that stack's broker. */
     private void httpPhase(PrintStream out) throws Exception {
         out.println("Phase 2: the HTTP front door on the one-JVM stack");
-        try (LocalStack stack = LocalStack.start(new StackOptions(0, 2, 10_000, 100), step -> out.println("  " + step))) {
+        try (LocalStack stack = LocalStack.start(StackOptions.ephemeral(2, 10_000, 100), step -> out.println("  " + step))) {
             String bootstrap = stack.bootstrapServers();
             KafkaBaselines.createTopic(bootstrap, "bench.raw", Topics.CLIENT_REQUESTS.partitions());
             double producerRate = KafkaBaselines.producerThroughput(bootstrap, "bench.raw", records);

@@ -2,13 +2,17 @@ package dev.backbone.invalidator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.backbone.embedded.EmbeddedKafka;
 import dev.backbone.embedded.EmbeddedPostgresServer;
 import dev.backbone.embedded.EmbeddedStackExtension;
 import dev.backbone.events.DeadLetter;
 import dev.backbone.events.Invalidation;
+import dev.backbone.events.Json;
 import dev.backbone.events.PurgeRequest;
+import dev.backbone.events.Settings;
 import dev.backbone.events.Topics;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -16,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -47,6 +52,8 @@ class CacheInvalidatorIT {
     private static CacheInvalidator invalidator;
     private static TopicRecorder recorder;
     private static String bootstrapServers;
+    /** The Redis L2 tier, or {@code null} when no Redis runs at 127.0.0.1:6379. */
+    private static TestRedis redis;
 
     @BeforeAll
     static void startInvalidator(EmbeddedKafka kafka, EmbeddedPostgresServer postgres) throws Exception {
@@ -59,8 +66,18 @@ class CacheInvalidatorIT {
         database.insertProduct(6, 10);
 
         registry = new SimpleMeterRegistry();
-        var config = CacheInvalidatorConfig.forEmbedded(bootstrapServers, postgres.port())
-                .withOffsetStorageFile(offsetDir.resolve("invalidator.offsets"));
+        redis = TestRedis.connectIfAvailable();
+        Map<String, String> settings = new HashMap<>(Map.of(
+                "bootstrap.servers", bootstrapServers,
+                "database.port", Integer.toString(postgres.port()),
+                "offset.storage.file", offsetDir.resolve("invalidator.offsets").toString()));
+        if (redis != null) {
+            settings.put("redis.uri", TestRedis.URI);
+            settings.put("redis.key.prefix", redis.keyPrefix());
+        } else {
+            log.warn(TestRedis.SKIP_MESSAGE + " with a Redis tier; the other tests run without one");
+        }
+        var config = CacheInvalidatorConfig.from(Settings.of(settings));
         invalidator = CacheInvalidator.start(config, registry);
         assertThat(invalidator.awaitCapturing(TIMEOUT)).isTrue();
         recorder = new TopicRecorder(bootstrapServers);
@@ -68,16 +85,21 @@ class CacheInvalidatorIT {
 
     @AfterAll
     static void stopInvalidator() {
-        Timer lag = registry.find(InvalidatorMetrics.CAPTURE_LAG).timer();
-        if (lag != null) {
-            log.info("Commit-to-capture lag over {} changes: mean {} ms, max {} ms", lag.count(),
-                    lag.mean(TimeUnit.MILLISECONDS), lag.max(TimeUnit.MILLISECONDS));
+        for (String name : List.of(InvalidatorMetrics.CAPTURE_LAG, InvalidatorMetrics.PUBLISH_LAG, InvalidatorMetrics.PURGE_LAG)) {
+            Timer lag = registry.find(name).timer();
+            if (lag != null) {
+                log.info("{} over {} changes: mean {} ms, max {} ms", name, lag.count(),
+                        lag.mean(TimeUnit.MILLISECONDS), lag.max(TimeUnit.MILLISECONDS));
+            }
         }
         if (recorder != null) {
             recorder.close();
         }
         if (invalidator != null) {
             invalidator.close();
+        }
+        if (redis != null) {
+            redis.close();
         }
     }
 
@@ -207,6 +229,45 @@ class CacheInvalidatorIT {
         assertThat(invalidation.commitAtMs()).isEqualTo(1700000000223L);
         assertThat(registry.get(InvalidatorMetrics.CHANGES_CONSUMED).tag("outcome", "ignored").counter().count())
                 .isGreaterThan(ignoredBefore);
+    }
+
+    @Test
+    void tombstoneIsInRedisBeforeInvalidationIsPublished() throws Exception {
+        assumeTrue(redis != null, TestRedis.SKIP_MESSAGE);
+        String redisKey = redis.keyPrefix() + "product:3";
+        redis.commands().set(redisKey, "{\"version\": 1, \"name\": \"product 3\"}");
+
+        long version = database.returningVersion("UPDATE public.products SET stock = 9 WHERE id = 3 RETURNING version");
+        awaitFirst(() -> recorder.invalidations("product:3").stream().filter(i -> i.version() == version).toList());
+
+        // No waiting here: the tombstone is written before the invalidation is sent to Kafka.
+        JsonNode tombstone = Json.mapper().readTree(redis.commands().get(redisKey));
+        assertThat(tombstone.path("tombstone").asBoolean()).isTrue();
+        assertThat(tombstone.path("invalidatedVersion").asLong()).isEqualTo(version);
+        assertThat(redis.commands().pttl(redisKey)).isBetween(1L, 60_000L);
+    }
+
+    @Test
+    void burstOfUpdatesPurgesOncePerWindow() throws Exception {
+        int updates = 20;
+        long lastVersion = 0;
+        for (int i = 0; i < updates; i++) {
+            lastVersion = database.returningVersion("UPDATE public.products SET stock = " + i + " WHERE id = 5 RETURNING version");
+        }
+        long finalVersion = lastVersion;
+        Invalidation last = awaitFirst(() -> recorder.invalidations("product:5").stream().filter(i -> i.version() == finalVersion).toList());
+        awaitFirst(() -> recorder.purges("product:5").stream().filter(p -> p.requestedAtMs() >= last.commitAtMs()).toList());
+
+        List<Long> requestedAt = recorder.purges("product:5").stream().map(PurgeRequest::requestedAtMs).sorted().toList();
+        log.info("{} updates of product:5 became {} purges", recorder.invalidations("product:5").size(), requestedAt.size());
+        assertThat(recorder.invalidations("product:5")).hasSizeGreaterThanOrEqualTo(updates);
+        for (int i = 1; i < requestedAt.size(); i++) {
+            assertThat(requestedAt.get(i) - requestedAt.get(i - 1)).as("gap between purges of one key").isGreaterThanOrEqualTo(100);
+        }
+        Timer purgeLag = registry.get(InvalidatorMetrics.PURGE_LAG).timer();
+        assertThat(purgeLag.count()).isPositive();
+        assertThat(registry.get(InvalidatorMetrics.PURGES_PUBLISHED).tag("kind", "hard").counter().count()).isPositive();
+        assertThat(registry.get(InvalidatorMetrics.PURGES_REQUESTED).counter().count()).isGreaterThanOrEqualTo(updates);
     }
 
     private static void produceChange(String key, String value) throws Exception {

@@ -44,7 +44,7 @@ final class DemoCommand implements Callable<Integer> {
         validate();
         PrintStream out = System.out;
         out.println("Backbone demo: starting the stack on the embedded default");
-        try (LocalStack stack = LocalStack.start(new StackOptions(0, appServers, products, categories), step -> out.println("  " + step))) {
+        try (LocalStack stack = LocalStack.start(StackOptions.ephemeral(appServers, products, categories), step -> out.println("  " + step))) {
             out.printf("Stack ready in %.1f s; front door %s%n", stack.startUpTime().toMillis() / 1000.0, stack.frontDoorUri());
             out.printf("Running %,d requests (%.0f%% writes, Zipf %.2f over %,d products, %d in flight)%n",
                     requests, writeRatio * 100, zipfExponent, products, concurrency);

@@ -48,9 +48,11 @@ public final class LocalStack implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(LocalStack.class);
 
-    /** The demo site; its global DNS record lists both load balancers of the routing layer. */
+    /** The demo site; its global DNS record lists the two global load balancers. */
     public static final String SITE = "shop.example.com";
     public static final List<String> LOAD_BALANCERS = List.of("lb-1", "lb-2");
+    /** Regional load balancers the routing layer also runs, for regional DNS records that users add. */
+    public static final List<String> REGIONAL_LOAD_BALANCERS = List.of("lb-us-east", "lb-us-west", "lb-eu-west", "lb-ap-south");
     public static final String POOL = "shop";
 
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
@@ -59,6 +61,7 @@ public final class LocalStack implements AutoCloseable {
     private EmbeddedStack embedded;
     private HikariDataSource dataSource;
     private FrontDoor frontDoor;
+    private RoutingService routing;
     private SeedResult seed;
     private long readyAtNanos;
 
@@ -98,7 +101,7 @@ public final class LocalStack implements AutoCloseable {
         publishDnsRecords(bootstrap);
 
         progress.accept("starting change data capture (Debezium, pgoutput)");
-        Path offsets = tempFile("backbone-offsets-", ".dat");
+        Path offsets = tempDir("backbone-offsets-").resolve("offsets.dat");
         var invalidator = CacheInvalidator.start(CacheInvalidatorConfig.from(Settings.of(Map.of(
                 "bootstrap.servers", bootstrap,
                 "database.port", String.valueOf(embedded.postgres().port()),
@@ -114,12 +117,16 @@ public final class LocalStack implements AutoCloseable {
         }
 
         progress.accept("starting the routing layer (Kafka Streams: DNS and load balancer)");
+        Path stateDir = tempDir("backbone-streams-");
         var routing = RoutingService.start(RoutingConfig.from(Settings.of(Map.of(
                 "bootstrap.servers", bootstrap,
-                "state.dir", tempDir("backbone-streams-").toString(),
-                "lb.addresses", String.join(",", LOAD_BALANCERS),
-                "lb.pool", POOL))), registry("routing-streams"));
+                "state.dir", stateDir.toString(),
+                "lb.addresses", String.join(",", LOAD_BALANCERS) + "," + String.join(",", REGIONAL_LOAD_BALANCERS),
+                "lb.pool", POOL,
+                "rest.port", String.valueOf(options.routingApiPort()),
+                "admin.token", options.adminToken()))), registry("routing-streams"));
         started.push(routing);
+        this.routing = routing;
         if (!routing.awaitRunning(Duration.ofSeconds(60))) {
             throw new IllegalStateException("the routing layer did not reach RUNNING within 60 s");
         }
@@ -191,16 +198,31 @@ public final class LocalStack implements AutoCloseable {
         return registry;
     }
 
-    private static Path tempDir(String prefix) {
+    /** Creates a temporary directory that {@link #close()} deletes after every component has stopped. */
+    private Path tempDir(String prefix) {
         try {
-            return Files.createTempDirectory(prefix);
+            Path dir = Files.createTempDirectory(prefix);
+            started.addLast(() -> deleteRecursively(dir));
+            return dir;
         } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new java.io.UncheckedIOException("cannot create a temporary directory: " + e.getMessage(), e);
         }
     }
 
-    private static Path tempFile(String prefix, String suffix) {
-        return tempDir(prefix).resolve("offsets" + suffix);
+    private static void deleteRecursively(Path dir) throws java.io.IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        }
+    }
+
+    /** Returns the routing layer's REST API, such as {@code http://127.0.0.1:8081/}. */
+    public URI routingApiUri() {
+        return routing.restUri();
     }
 
     public URI frontDoorUri() {

@@ -15,6 +15,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "8080", description = "Front-door HTTP port on 127.0.0.1; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int port;
 
+    @Option(names = "--api-port", defaultValue = "8081", description = "Port of the routing layer's REST API (DNS admin, "
+            + "interactive queries, metrics) on 127.0.0.1; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    int apiPort;
+
     @Option(names = "--products", defaultValue = "10000", description = "Products to seed (default: ${DEFAULT-VALUE}).")
     int products;
 
@@ -28,7 +32,15 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintStream out = System.out;
         out.println("Backbone: starting the stack on the embedded default");
-        LocalStack stack = LocalStack.start(new StackOptions(port, appServers, products, categories), step -> out.println("  " + step));
+        String configuredToken = System.getenv("BACKBONE_ADMIN_TOKEN");
+        boolean generatedToken = configuredToken == null || configuredToken.isBlank();
+        String adminToken = generatedToken ? StackOptions.randomToken() : configuredToken;
+        if (adminToken.length() < 16) {
+            System.err.println("BACKBONE_ADMIN_TOKEN must have at least 16 characters; unset it to get a random one");
+            return 2;
+        }
+        LocalStack stack = LocalStack.start(new StackOptions(port, apiPort, adminToken, appServers, products, categories),
+                step -> out.println("  " + step));
         var stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             out.println("Stopping the stack");
@@ -41,8 +53,12 @@ final class ServeCommand implements Callable<Integer> {
         out.println("  JDBC URL           " + stack.jdbcUrl());
         out.println("  psql               psql " + stack.psqlUri());
         out.println("  Kafka bootstrap    " + stack.bootstrapServers());
+        out.println("  routing API        " + stack.routingApiUri() + " (DNS admin, interactive queries, /metrics)");
+        out.println("  admin token        " + (generatedToken ? adminToken + " (random; set BACKBONE_ADMIN_TOKEN to choose one)"
+                : "from BACKBONE_ADMIN_TOKEN"));
         out.println("Try:");
         out.println("  curl -H 'Host: " + LocalStack.SITE + "' " + stack.frontDoorUri().resolve("/products/42"));
+        out.println("  ./backbone dns list --api " + stack.routingApiUri());
         out.flush();
         stopped.await();
         return 0;

@@ -42,7 +42,7 @@ class RequestPathIT {
 
     @BeforeAll
     void start() {
-        stack = LocalStack.start(new StackOptions(0, 2, 500, 10), step -> { });
+        stack = LocalStack.start(StackOptions.ephemeral(2, 500, 10), step -> { });
     }
 
     @AfterAll

@@ -112,26 +112,26 @@ final class DnsRecordRules {
 
     /** Returns the addresses of an A record after checking them, or an empty list for a CNAME record without any. */
     static List<String> addresses(DnsRecord.Type type, List<String> addresses) {
-        List<String> given = addresses == null ? List.of() : addresses;
+        List<String> addressList = addresses == null ? List.of() : addresses;
         if (type == DnsRecord.Type.CNAME) {
-            if (!given.isEmpty()) {
-                throw new InvalidFieldException("addresses", String.join(",", given), "must be empty for a CNAME record",
+            if (!addressList.isEmpty()) {
+                throw new InvalidFieldException("addresses", String.join(",", addressList), "must be empty for a CNAME record",
                         "no addresses for a CNAME record; set target instead");
             }
             return List.of();
         }
-        if (given.isEmpty()) {
+        if (addressList.isEmpty()) {
             throw new InvalidFieldException("addresses", addresses == null ? null : "[]",
                     addresses == null ? "is missing" : "is empty", ADDRESSES_RULE);
         }
-        if (given.size() > MAX_ADDRESSES) {
-            throw new InvalidFieldException("addresses", given.size() + " addresses", "has too many addresses",
+        if (addressList.size() > MAX_ADDRESSES) {
+            throw new InvalidFieldException("addresses", addressList.size() + " addresses", "has too many addresses",
                     ADDRESSES_RULE);
         }
         var seen = new HashSet<String>();
-        var checked = new ArrayList<String>(given.size());
-        for (int i = 0; i < given.size(); i++) {
-            String address = given.get(i);
+        var checked = new ArrayList<String>(addressList.size());
+        for (int i = 0; i < addressList.size(); i++) {
+            String address = addressList.get(i);
             String field = "addresses[" + i + "]";
             if (address == null || address.isEmpty()) {
                 throw new InvalidFieldException(field, address, "is empty", ADDRESSES_RULE);

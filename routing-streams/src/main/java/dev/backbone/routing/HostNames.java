@@ -7,9 +7,9 @@ import java.util.regex.Pattern;
 /** Canonical host names: the form DNS records are stored and looked up in. */
 final class HostNames {
 
-    /** Longest host name in DNS presentation form without the trailing dot (RFC 1035, section 2.3.4). */
+    /** Maximum length of a host name without the trailing dot: DNS's limit of 255 octets on the wire, in text form. */
     static final int MAX_NAME_LENGTH = 253;
-    /** What {@link #canonical(String)} accepts, for error messages. */
+    /** Description of the names {@link #canonical(String)} accepts, for error messages. */
     static final String RULE = "a host name of at most " + MAX_NAME_LENGTH + " characters whose dot-separated labels "
             + "have 1 to 63 letters, digits or hyphens and neither start nor end with a hyphen; internationalized "
             + "names are converted to punycode";

@@ -1,13 +1,13 @@
 package dev.backbone.routing;
 
 /**
- * An invalid field of a DNS record or of a query, with what is accepted. The REST API turns it into a 400 answer whose
+ * An invalid field of a DNS record or of a query, with what is accepted. The REST API turns it into a 400 response whose
  * JSON body names the field, the value and the accepted values; the topology puts its message on the dead letter.
  */
 final class InvalidFieldException extends IllegalArgumentException {
 
-    /** Longest value shown in a message, so that a megabyte of input does not become a megabyte of log. */
-    private static final int MAX_SHOWN_VALUE_LENGTH = 100;
+    /** Maximum length of a value quoted in a message, so that a megabyte of input does not become a megabyte of log. */
+    private static final int MAX_QUOTED_VALUE_LENGTH = 100;
 
     private final String field;
     private final String value;
@@ -27,12 +27,12 @@ final class InvalidFieldException extends IllegalArgumentException {
     }
 
     private static String message(String field, String value, String problem, String accepted) {
-        String shown = value == null ? "" : " '" + shortened(value) + "'";
-        return field + shown + " " + problem + "; accepted: " + accepted;
+        String quotedValue = value == null ? "" : " '" + shortened(value) + "'";
+        return field + quotedValue + " " + problem + "; accepted: " + accepted;
     }
 
     private static String shortened(String value) {
-        return value.length() <= MAX_SHOWN_VALUE_LENGTH ? value : value.substring(0, MAX_SHOWN_VALUE_LENGTH) + "...";
+        return value.length() <= MAX_QUOTED_VALUE_LENGTH ? value : value.substring(0, MAX_QUOTED_VALUE_LENGTH) + "...";
     }
 
     String field() {
