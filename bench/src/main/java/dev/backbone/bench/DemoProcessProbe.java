@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 final class DemoProcessProbe {
 
     /**
-     * What the demo process showed.
+     * Start-up time, peak memory and exit code of one demo process.
      *
      * @param readyAfter  from process start to the line "Stack ready"
      * @param peakRssKiB  the high-water mark of resident memory, KiB
@@ -52,7 +52,7 @@ final class DemoProcessProbe {
                     }
                 }
             } catch (IOException e) {
-                // The process ended; its exit code tells the caller what happened.
+                // The process ended, and the caller reads its exit code.
             }
         }, "demo-output");
         reader.start();

@@ -184,7 +184,7 @@ public final class EndToEndBenchmark implements Callable<Integer> {
         return executor;
     }
 
-    /** The front door on the whole one-JVM stack, against the raw producer and raw round trip on that stack's broker. */
+    /** Measures the front door on the whole one-JVM stack against the raw producer and raw round trip on that broker. */
     private void httpPhase(PrintStream out) throws Exception {
         out.println("Phase 2: the HTTP front door on the one-JVM stack");
         try (LocalStack stack = LocalStack.start(StackOptions.ephemeral(2, 10_000, 100), step -> out.println("  " + step))) {
@@ -214,7 +214,7 @@ public final class EndToEndBenchmark implements Callable<Integer> {
         }
     }
 
-    /** Start-to-ready time and peak RSS of the default demo, run as its own process exactly as the README says. */
+    /** Measures start-to-ready time and peak RSS of the default demo, run as its own process as the README shows. */
     private void demoProcessPhase(PrintStream out) throws Exception {
         out.println("Phase 3: backbone demo as a child process (default options)");
         if (!Files.isRegularFile(launcherJar)) {
@@ -257,7 +257,7 @@ public final class EndToEndBenchmark implements Callable<Integer> {
         try (var sender = new HttpRequestSender(stack.frontDoorUri(), Duration.ofSeconds(30))) {
             RunResult result = new OpenLoopRunner(sender, 1024, new PrintStream(java.io.OutputStream.nullOutputStream())).run(schedule, total);
             if (result.count(200, 299) != total) {
-                throw new IllegalStateException("latency run had non-2xx answers: " + result.statusCounts());
+                throw new IllegalStateException("latency run had non-2xx responses: " + result.statusCounts());
             }
             return result.latencyMicros();
         }

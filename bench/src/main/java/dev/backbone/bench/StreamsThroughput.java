@@ -26,8 +26,8 @@ final class StreamsThroughput {
     }
 
     /**
-     * The baseline topology: reads ClientRequests, wraps each in a RoutedRequest without any DNS or load-balancing
-     * work, and writes it. Same serdes and record sizes as the routing topology, so the difference is Backbone's logic.
+     * Builds the baseline topology, which reads ClientRequests, wraps each in a RoutedRequest without any DNS or
+     * load-balancing work, and writes it. Same serdes and record sizes as the routing topology, so the difference is Backbone's logic.
      */
     static Topology passThrough(String outputTopic) {
         var builder = new StreamsBuilder();

@@ -69,7 +69,7 @@ public final class LocalStack implements AutoCloseable {
     }
 
     /**
-     * Starts every component and waits until a request through the front door is answered with 200.
+     * Starts every component and waits until a request through the front door gets a 200 response.
      *
      * @param progress receives one line per start-up step
      * @throws IllegalStateException when a component cannot start; everything started so far is stopped first
@@ -165,7 +165,7 @@ public final class LocalStack implements AutoCloseable {
         }
     }
 
-    /** Polls the front door until a product read is answered 200, which proves every stage of the path is up. */
+    /** Polls the front door until a product read returns 200, which proves every stage of the path is up. */
     private void awaitFirstAnswer() {
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         HttpRequest probe = HttpRequest.newBuilder(frontDoor.uri().resolve("/products/1"))
@@ -188,7 +188,7 @@ public final class LocalStack implements AutoCloseable {
             // Heartbeats arrive every second; a short pause between probes keeps the log quiet.
             java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(200).toNanos());
         }
-        throw new IllegalStateException("the stack did not answer GET /products/1 with 200 within 60 s; last answer: " + last);
+        throw new IllegalStateException("GET /products/1 through the front door did not return 200 within 60 s; last response: " + last);
     }
 
     private PrometheusMeterRegistry registry(String component) {
@@ -249,7 +249,7 @@ public final class LocalStack implements AutoCloseable {
         return seed;
     }
 
-    /** Returns how long {@link #start} took until the first request was answered. */
+    /** Returns how long {@link #start} took until the first request returned 200. */
     public Duration startUpTime() {
         return Duration.ofNanos(readyAtNanos);
     }

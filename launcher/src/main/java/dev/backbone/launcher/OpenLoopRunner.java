@@ -14,7 +14,7 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 /**
- * Sends requests at the times a schedule names, whether or not earlier requests were answered (open loop), and
+ * Sends requests at the times a schedule names, whether or not earlier requests got their response (open loop), and
  * measures each latency from its intended send time. A server that stalls therefore shows its stall in the
  * percentiles instead of slowing the load down: the correction for coordinated omission.
  */
@@ -40,7 +40,7 @@ public final class OpenLoopRunner {
         this.progress = progress;
     }
 
-    /** Runs the whole schedule and waits for every answer. {@code total} is only for the progress bar. */
+    /** Runs the whole schedule and waits for every response. {@code total} is only for the progress bar. */
     public RunResult run(Iterator<Scheduled> schedule, long total) throws InterruptedException {
         var inFlight = new Semaphore(maxInFlight);
         var recorder = new Recorder(3);

@@ -22,7 +22,7 @@ public interface RequestSender extends AutoCloseable {
     record Request(String method, String path, String host, String clientId, String region, String country, String body) {
     }
 
-    /** Completes with the HTTP status of the answer, or with the Kafka acknowledgement as status 202 when sending events. */
+    /** Sends the request and completes with the HTTP status of the response, or with 202 once Kafka acknowledged an event. */
     CompletableFuture<Integer> send(Request request);
 
     @Override

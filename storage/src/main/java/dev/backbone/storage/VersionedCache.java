@@ -2,11 +2,13 @@ package dev.backbone.storage;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Queue;
@@ -33,6 +35,10 @@ import java.util.function.Function;
  * </ul>
  * A rejected fill costs one more miss later and never a stale value.
  *
+ * <p>With {@link Config#negativeTimeToLive()} above zero, {@link #fillAbsent} caches "no such row" for that long, under
+ * the same checks, as an entry of version {@link CacheLookup#ABSENT_VERSION}: any invalidation of the key with a known
+ * version, such as the one of an insert, evicts it.
+ *
  * <p>Invalidations are remembered per key in a table bounded by {@link Config#maxTrackedInvalidations()}, oldest out
  * first. When an entry leaves the table, a floor rises to its sequence number and every lease older than the floor is
  * rejected, because the cache can no longer tell whether that lease raced an invalidation of its key.
@@ -44,31 +50,49 @@ public final class VersionedCache<K, V> {
     /** The default of {@link Config#maxTrackedInvalidations()}. */
     public static final int DEFAULT_MAX_TRACKED_INVALIDATIONS = 10_000;
 
+    /** A time to live that never ends, for a cache whose entries leave only through invalidations. */
+    public static final Duration NO_EXPIRY = ChronoUnit.FOREVER.getDuration();
+
     /**
      * Sizing of a {@link VersionedCache}.
      *
      * @param maxEntries              the maximum number of cached values, at least 0; 0 caches nothing
-     * @param timeToLive              how long a value stays after its fill, more than zero
+     * @param timeToLive              how long a value stays after its fill, more than zero, or {@link #NO_EXPIRY}
+     * @param negativeTimeToLive      how long a negative entry stays after its fill; zero caches no negative entries
      * @param maxTrackedInvalidations how many invalidations are remembered for fill checks, at least 1
      */
-    public record Config(long maxEntries, Duration timeToLive, int maxTrackedInvalidations) {
+    public record Config(long maxEntries, Duration timeToLive, Duration negativeTimeToLive, int maxTrackedInvalidations) {
 
         public Config {
             Objects.requireNonNull(timeToLive, "timeToLive");
+            Objects.requireNonNull(negativeTimeToLive, "negativeTimeToLive");
             if (maxEntries < 0) {
                 throw new IllegalArgumentException("maxEntries must be >= 0, got " + maxEntries);
             }
             if (timeToLive.isNegative() || timeToLive.isZero()) {
                 throw new IllegalArgumentException("timeToLive must be more than zero, got " + timeToLive);
             }
+            if (negativeTimeToLive.isNegative()) {
+                throw new IllegalArgumentException("negativeTimeToLive must be >= 0, got " + negativeTimeToLive);
+            }
             if (maxTrackedInvalidations < 1) {
                 throw new IllegalArgumentException("maxTrackedInvalidations must be >= 1, got " + maxTrackedInvalidations);
             }
         }
 
-        /** Returns a config that tracks {@link #DEFAULT_MAX_TRACKED_INVALIDATIONS} invalidations. */
+        /** Returns a config without negative entries. */
+        public Config(long maxEntries, Duration timeToLive, int maxTrackedInvalidations) {
+            this(maxEntries, timeToLive, Duration.ZERO, maxTrackedInvalidations);
+        }
+
+        /** Returns a config without negative entries that tracks {@link #DEFAULT_MAX_TRACKED_INVALIDATIONS} invalidations. */
         public static Config of(long maxEntries, Duration timeToLive) {
-            return new Config(maxEntries, timeToLive, DEFAULT_MAX_TRACKED_INVALIDATIONS);
+            return new Config(maxEntries, timeToLive, Duration.ZERO, DEFAULT_MAX_TRACKED_INVALIDATIONS);
+        }
+
+        /** Returns a config with negative entries that tracks {@link #DEFAULT_MAX_TRACKED_INVALIDATIONS} invalidations. */
+        public static Config of(long maxEntries, Duration timeToLive, Duration negativeTimeToLive) {
+            return new Config(maxEntries, timeToLive, negativeTimeToLive, DEFAULT_MAX_TRACKED_INVALIDATIONS);
         }
     }
 
@@ -83,8 +107,8 @@ public final class VersionedCache<K, V> {
     /**
      * Counters since the cache was created.
      *
-     * @param hits          lookups that found a value
-     * @param misses        lookups that found none
+     * @param hits          lookups that found a value or a negative entry
+     * @param misses        lookups that found neither
      * @param fills         fills stored (or already superseded by a newer version in the cache)
      * @param refusedFills  fills rejected as stale
      * @param invalidations invalidations applied
@@ -101,7 +125,37 @@ public final class VersionedCache<K, V> {
     private record Tracked<K>(K key, long sequence) {
     }
 
-    private final Cache<K, Versioned<V>> entries;
+    /** A cached value, or {@code null} for a negative entry, with the ticker time it expires at. */
+    private record Entry<V>(V value, long version, long expiresAtNanos) {
+    }
+
+    /** Expires each entry at the time stored in it, so a fill that keeps the current entry keeps its expiry too. */
+    private static final class EntryExpiry<K, V> implements Expiry<K, Entry<V>> {
+
+        @Override
+        public long expireAfterCreate(K key, Entry<V> entry, long currentTime) {
+            return remaining(entry, currentTime);
+        }
+
+        @Override
+        public long expireAfterUpdate(K key, Entry<V> entry, long currentTime, long currentDuration) {
+            return remaining(entry, currentTime);
+        }
+
+        @Override
+        public long expireAfterRead(K key, Entry<V> entry, long currentTime, long currentDuration) {
+            return currentDuration;
+        }
+
+        private static long remaining(Entry<?> entry, long currentTime) {
+            return entry.expiresAtNanos() == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(0, entry.expiresAtNanos() - currentTime);
+        }
+    }
+
+    private final Cache<K, Entry<V>> entries;
+    private final Ticker ticker;
+    private final long timeToLiveNanos;
+    private final long negativeTimeToLiveNanos;
     private final int maxTrackedInvalidations;
     private final ConcurrentHashMap<K, Invalidated> invalidated = new ConcurrentHashMap<>();
     private final Queue<Tracked<K>> trackingOrder = new ConcurrentLinkedQueue<>();
@@ -123,9 +177,12 @@ public final class VersionedCache<K, V> {
     /** Creates a cache whose time to live is measured by {@code ticker}, for tests that control time. */
     public VersionedCache(Config config, Ticker ticker) {
         Objects.requireNonNull(config, "config");
+        this.ticker = Objects.requireNonNull(ticker, "ticker");
+        this.timeToLiveNanos = saturatedNanos(config.timeToLive());
+        this.negativeTimeToLiveNanos = saturatedNanos(config.negativeTimeToLive());
         this.entries = Caffeine.newBuilder()
                 .maximumSize(config.maxEntries())
-                .expireAfterWrite(config.timeToLive())
+                .expireAfter(new EntryExpiry<K, V>())
                 .ticker(ticker)
                 // Maintenance on the calling thread keeps eviction order deterministic and needs no thread pool.
                 .executor(Runnable::run)
@@ -133,15 +190,20 @@ public final class VersionedCache<K, V> {
         this.maxTrackedInvalidations = config.maxTrackedInvalidations();
     }
 
-    /** Returns the cached value of a key, counting a hit or a miss. */
+    /** Returns the cached value of a key, counting a hit or a miss; a negative entry counts as a hit and returns empty. */
     public Optional<V> getIfPresent(K key) {
-        Versioned<V> cached = entries.getIfPresent(key);
+        return lookup(key).optionalValue();
+    }
+
+    /** Returns what is cached for a key: a value, a negative entry or nothing, counting a hit or a miss. */
+    public CacheLookup<V> lookup(K key) {
+        Entry<V> cached = entries.getIfPresent(key);
         if (cached == null) {
             misses.increment();
-            return Optional.empty();
+            return CacheLookup.miss();
         }
         hits.increment();
-        return Optional.of(cached.value());
+        return cached.value() == null ? CacheLookup.absent() : CacheLookup.value(cached.value(), cached.version());
     }
 
     /** Takes a lease before reading the source of a value that missed. */
@@ -156,8 +218,27 @@ public final class VersionedCache<K, V> {
      * @return {@code true} when the value was not stale, {@code false} when the fill was rejected
      */
     public boolean fill(K key, Lease lease, V value, long version) {
-        Objects.requireNonNull(lease, "lease");
         Objects.requireNonNull(value, "value");
+        return store(key, lease, value, version, timeToLiveNanos);
+    }
+
+    /**
+     * Stores a negative entry for a key whose row was not found under {@code lease}, for
+     * {@link Config#negativeTimeToLive()}, unless an invalidation makes it stale. Does nothing and returns
+     * {@code false} when negative entries are off, without counting a rejected fill.
+     *
+     * @return {@code true} when the negative entry was not stale
+     */
+    public boolean fillAbsent(K key, Lease lease) {
+        if (negativeTimeToLiveNanos == 0) {
+            return false;
+        }
+        return store(key, lease, null, CacheLookup.ABSENT_VERSION, negativeTimeToLiveNanos);
+    }
+
+    private boolean store(K key, Lease lease, V value, long version, long timeToLive) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(lease, "lease");
         var accepted = new AtomicBoolean();
         // compute holds the key's lock, and invalidate() evicts through the same lock after recording the
         // invalidation, so a fill either finds the invalidation here or is evicted by it right after.
@@ -169,7 +250,7 @@ public final class VersionedCache<K, V> {
             if (current != null && current.version() > version) {
                 return current;
             }
-            return new Versioned<>(value, version);
+            return new Entry<>(value, version, expiresAt(timeToLive));
         });
         if (accepted.get()) {
             fills.increment();
@@ -181,16 +262,21 @@ public final class VersionedCache<K, V> {
 
     /**
      * Returns the cached value, or loads it, fills it under a lease and returns what was loaded. The loaded value is
-     * returned even when the fill is rejected: it was current when read. An empty load is not cached.
+     * returned even when the fill is rejected: it was current when read. An empty load is cached as a negative entry
+     * when {@link Config#negativeTimeToLive()} is above zero.
      */
     public Optional<V> get(K key, Function<? super K, Optional<Versioned<V>>> loader) {
-        Optional<V> cached = getIfPresent(key);
-        if (cached.isPresent()) {
-            return cached;
+        CacheLookup<V> cached = lookup(key);
+        if (cached.hit()) {
+            return cached.optionalValue();
         }
         Lease lease = lease();
         Optional<Versioned<V>> loaded = loader.apply(key);
-        loaded.ifPresent(versioned -> fill(key, lease, versioned.value(), versioned.version()));
+        if (loaded.isPresent()) {
+            fill(key, lease, loaded.get().value(), loaded.get().version());
+        } else {
+            fillAbsent(key, lease);
+        }
         return loaded.map(Versioned::value);
     }
 
@@ -233,22 +319,43 @@ public final class VersionedCache<K, V> {
         return new Stats(hits.sum(), misses.sum(), fills.sum(), refusedFills.sum(), invalidations.sum(), evictions.sum());
     }
 
+    /** Registers this cache's meters as tier {@code l1}; see {@link #bindTo(MeterRegistry, String, String)}. */
+    public void bindTo(MeterRegistry registry, String cacheName) {
+        bindTo(registry, cacheName, "l1");
+    }
+
     /**
-     * Registers this cache's counters with a {@code cache} tag: {@code backbone.cache.gets} (tag {@code result} hit or
-     * miss), {@code backbone.cache.fills.refused}, {@code backbone.cache.evictions} and the gauge
+     * Registers this cache's counters with tags {@code cache} and {@code tier}: {@code backbone.cache.gets} (tag
+     * {@code result} hit or miss), {@code backbone.cache.fills.refused}, {@code backbone.cache.evictions} and the gauge
      * {@code backbone.cache.size}.
      */
-    public void bindTo(MeterRegistry registry, String cacheName) {
+    public void bindTo(MeterRegistry registry, String cacheName, String tierName) {
         FunctionCounter.builder("backbone.cache.gets", hits, LongAdder::sum)
-                .tags("cache", cacheName, "result", "hit").description("cache lookups that found a value").register(registry);
+                .tags("cache", cacheName, "tier", tierName, "result", "hit")
+                .description("cache lookups that found a value or a negative entry").register(registry);
         FunctionCounter.builder("backbone.cache.gets", misses, LongAdder::sum)
-                .tags("cache", cacheName, "result", "miss").description("cache lookups that found no value").register(registry);
+                .tags("cache", cacheName, "tier", tierName, "result", "miss")
+                .description("cache lookups that found nothing").register(registry);
         FunctionCounter.builder("backbone.cache.fills.refused", refusedFills, LongAdder::sum)
-                .tags("cache", cacheName).description("fills rejected because an invalidation was newer").register(registry);
+                .tags("cache", cacheName, "tier", tierName)
+                .description("fills rejected because an invalidation was newer").register(registry);
         FunctionCounter.builder("backbone.cache.evictions", evictions, LongAdder::sum)
-                .tags("cache", cacheName).description("cached values removed by invalidations").register(registry);
+                .tags("cache", cacheName, "tier", tierName)
+                .description("cached values removed by invalidations").register(registry);
         Gauge.builder("backbone.cache.size", entries, Cache::estimatedSize)
-                .tags("cache", cacheName).description("cached values").register(registry);
+                .tags("cache", cacheName, "tier", tierName).description("cached entries").register(registry);
+    }
+
+    private long expiresAt(long timeToLive) {
+        if (timeToLive == Long.MAX_VALUE) {
+            return Long.MAX_VALUE;
+        }
+        long now = ticker.read();
+        return now > Long.MAX_VALUE - timeToLive ? Long.MAX_VALUE - 1 : now + timeToLive;
+    }
+
+    private static long saturatedNanos(Duration duration) {
+        return duration.compareTo(Duration.ofNanos(Long.MAX_VALUE)) >= 0 ? Long.MAX_VALUE : duration.toNanos();
     }
 
     private boolean isStale(K key, Lease lease, long version) {

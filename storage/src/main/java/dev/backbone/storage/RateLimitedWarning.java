@@ -1,11 +1,11 @@
-package dev.backbone.appserver;
+package dev.backbone.storage;
 
 import java.time.Clock;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 
 /** Logs a repeated warning at most once per interval, with the number of warnings left out since. Thread-safe. */
-final class RateLimitedWarning {
+public final class RateLimitedWarning {
 
     private final Logger log;
     private final Clock clock;
@@ -13,14 +13,14 @@ final class RateLimitedWarning {
     private final AtomicLong lastLoggedAtMs = new AtomicLong(Long.MIN_VALUE / 2);
     private final AtomicLong suppressed = new AtomicLong();
 
-    RateLimitedWarning(Logger log, Clock clock, long intervalMs) {
+    public RateLimitedWarning(Logger log, Clock clock, long intervalMs) {
         this.log = log;
         this.clock = clock;
         this.intervalMs = intervalMs;
     }
 
     /** Logs {@code message} with SLF4J {@code {}} placeholders filled from {@code arguments}, or counts it. */
-    void warn(String message, Object... arguments) {
+    public void warn(String message, Object... arguments) {
         long now = clock.millis();
         long last = lastLoggedAtMs.get();
         if (now - last < intervalMs || !lastLoggedAtMs.compareAndSet(last, now)) {
