@@ -229,8 +229,7 @@ final class EdgeCache {
     }
 
     private void markStale(String cacheKey, long nowMs) {
-        // get() would count as an access and reorder the LRU list, which a purge is not.
-        Variants variants = byCacheKey.getOrDefault(cacheKey, null);
+        Variants variants = byCacheKey.get(cacheKey);
         if (variants != null) {
             variants.byVariantKey.replaceAll((variantKey, response) -> response.staleFrom(nowMs));
         }
@@ -256,16 +255,17 @@ final class EdgeCache {
     }
 
     private void evictBeyondLimit(String keep) {
-        Iterator<String> eldest = byCacheKey.keySet().iterator();
+        // Iterating the entries reads them without counting an access, which would reorder the map during iteration.
+        Iterator<Map.Entry<String, Variants>> eldest = byCacheKey.entrySet().iterator();
         List<String> evicted = new ArrayList<>();
         long remaining = bytes;
         while (remaining > maxBytes && eldest.hasNext()) {
-            String cacheKey = eldest.next();
-            if (cacheKey.equals(keep)) {
+            Map.Entry<String, Variants> entry = eldest.next();
+            if (entry.getKey().equals(keep)) {
                 continue;
             }
-            remaining -= byCacheKey.get(cacheKey).bytes;
-            evicted.add(cacheKey);
+            remaining -= entry.getValue().bytes;
+            evicted.add(entry.getKey());
         }
         evicted.forEach(this::remove);
     }

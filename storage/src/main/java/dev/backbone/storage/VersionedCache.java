@@ -358,7 +358,11 @@ public final class VersionedCache<K, V> {
         return duration.compareTo(Duration.ofNanos(Long.MAX_VALUE)) >= 0 ? Long.MAX_VALUE : duration.toNanos();
     }
 
-    private boolean isStale(K key, Lease lease, long version) {
+    /**
+     * Returns whether a fill of {@code version} under {@code lease} would be rejected now, without filling. Lets a
+     * caller skip a value known to be stale, such as one read from a shared tier.
+     */
+    public boolean isStale(K key, Lease lease, long version) {
         // Read the table before the floor: forget() raises the floor before it removes an entry.
         Invalidated latest = invalidated.get(key);
         if (lease.sequence() < forgottenFloor.get()) {
