@@ -3,10 +3,11 @@ package dev.backbone.appserver;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.backbone.events.DeadLetterPublisher;
 import dev.backbone.events.Topics;
+import dev.backbone.storage.AccountRepository;
 import dev.backbone.storage.Database;
-import dev.backbone.storage.Product;
 import dev.backbone.storage.ProductRepository;
-import dev.backbone.storage.VersionedCache;
+import dev.backbone.storage.StaticAssetRepository;
+import dev.backbone.storage.TieredCache;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
@@ -28,12 +29,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One app server: handles the requests routed to its pool and writes their responses, keeps a product cache that
- * invalidations evict, and heartbeats to the load balancer.
+ * One app server: handles the requests routed to its pool and writes their responses, keeps cache tiers (pinned, L1
+ * and optionally Redis L2) that invalidations evict, and heartbeats to the load balancer.
  *
  * <p>It starts two consumer threads, a worker pool of {@link AppServerConfig#workerThreads()} threads, a heartbeat
- * thread, one Kafka producer and a database pool; {@link #close()} stops and releases all of them. The database
- * schema must exist already: run {@link Database#migrate} once before starting servers. Thread-safe.
+ * thread, a thread that reloads pinned keys, one Kafka producer, a database pool and, with {@code redis.uri}, a Redis
+ * connection; {@link #close()} stops and releases all of them. The database schema must exist already: run
+ * {@link Database#migrate} once before starting servers. Thread-safe.
  */
 public final class AppServer implements AutoCloseable {
 
@@ -45,7 +47,8 @@ public final class AppServer implements AutoCloseable {
     private final AppServerConfig config;
     private final List<AutoCloseable> started = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
-    private VersionedCache<Long, Product> cache;
+    private EntityCaches caches;
+    private Authenticator authenticator;
     private RequestHandler handler;
     private RoutedRequestLoop requestLoop;
     private InvalidationLoop invalidationLoop;
@@ -60,8 +63,8 @@ public final class AppServer implements AutoCloseable {
     /**
      * Starts a server with the system clock.
      *
-     * @throws RuntimeException from HikariCP or Kafka when the database or the brokers cannot be reached; whatever
-     *                          was started is closed again
+     * @throws RuntimeException from HikariCP, Kafka or Redis when the database, the brokers or the configured Redis
+     *                          cannot be reached; whatever was started is closed again
      */
     public static AppServer start(AppServerConfig config, MeterRegistry registry) {
         return start(config, registry, Clock.systemUTC());
@@ -76,17 +79,25 @@ public final class AppServer implements AutoCloseable {
             server.close();
             throw e;
         }
-        log.info("App server {} started in pool {}: {} worker threads, cache of {} products for {} ms",
-                config.serverId(), config.pool(), config.workerThreads(), config.cacheMaxEntries(), config.cacheTtl().toMillis());
+        log.info("App server {} started in pool {}: {} worker threads, L1 cache of {} entries per kind for {} ms, L2 {}",
+                config.serverId(), config.pool(), config.workerThreads(), config.cache().maxEntries(),
+                config.cache().ttl().toMillis(), config.cache().redis() == null ? "off" : "in Redis");
         return server;
     }
 
     private void startComponents(MeterRegistry registry, Clock clock) {
         HikariDataSource dataSource = Database.pool(config.jdbcUrl(), config.dbPoolSize());
         started.add(dataSource);
-        cache = new VersionedCache<>(VersionedCache.Config.of(config.cacheMaxEntries(), config.cacheTtl()));
-        cache.bindTo(registry, "product");
-        handler = new RequestHandler(new ProductRepository(dataSource), cache, config.serverId(), clock, registry);
+        var timers = new QueryTimers(registry);
+        var products = new ProductRepository(dataSource);
+        caches = EntityCaches.start(config.serverId(), config.cache(), products, new AccountRepository(dataSource),
+                new StaticAssetRepository(dataSource), timers, registry, clock);
+        started.add(0, caches);
+        authenticator = new Authenticator(new TokenVerifier(config.auth().secretBytes(), config.auth().clockSkew(), clock), registry);
+        var responses = new Responses(config.serverId(), clock);
+        handler = new RequestHandler(new ProductEndpoints(products, caches.products, authenticator, timers, responses),
+                new AccountEndpoints(caches.accounts, authenticator, responses),
+                new StaticEndpoints(caches.assets, authenticator, config.cdn(), responses, clock), responses, clock, registry);
 
         var producer = new KafkaProducer<>(producerConfig(), new ByteArraySerializer(), new ByteArraySerializer());
         started.add(0, producer::close);
@@ -101,7 +112,7 @@ public final class AppServer implements AutoCloseable {
         requestLoop = new RoutedRequestLoop(new KafkaConsumer<>(requestConsumerConfig(), new ByteArrayDeserializer(), new ByteArrayDeserializer()),
                 producer, requestDeadLetters, handler, workers, config.pool(), clock, heartbeater::beatNow);
         invalidationLoop = new InvalidationLoop(new KafkaConsumer<>(invalidationConsumerConfig(), new ByteArrayDeserializer(), new ByteArrayDeserializer()),
-                invalidationDeadLetters, cache, clock, registry);
+                invalidationDeadLetters, caches, clock, registry);
         registerMeters(registry);
 
         startThread(invalidationLoop, "app-server-invalidations-" + config.serverId(), invalidationLoop::stop);
@@ -189,16 +200,24 @@ public final class AppServer implements AutoCloseable {
     }
 
     public AppServerStats stats() {
-        VersionedCache.Stats cacheStats = cache.stats();
-        return new AppServerStats(cacheStats.hits(), cacheStats.misses(), cacheStats.refusedFills(),
+        TieredCache.Stats tiers = caches.stats();
+        long cacheHits = tiers.pinnedHits() + tiers.l1Hits() + tiers.l2Hits();
+        return new AppServerStats(cacheHits, tiers.databaseReads(), tiers.l1RefusedFills(),
                 handler.answeredByStatusClass(), requestLoop.expiredRequests(),
                 requestDeadLetters.published() + invalidationDeadLetters.published(),
-                requestLoop.assignedPartitions(), invalidationLoop.lagHistogram());
+                requestLoop.assignedPartitions(), invalidationLoop.lagHistogram(), tiers.pinnedHits(), tiers.l1Hits(),
+                tiers.l2Hits(), tiers.l2RefusedFills(), tiers.l2Errors(), authenticator.failuresByReason());
+    }
+
+    /** Returns the number of keys pinned now, products, accounts and static assets together. */
+    public int pinnedKeys() {
+        return caches.products.pinned().pinnedCount() + caches.accounts.pinned().pinnedCount()
+                + caches.assets.pinned().pinnedCount();
     }
 
     /**
      * Sends a DRAINING heartbeat, stops the consumers after the batch at hand, then closes the worker pool, the
-     * producer and the database pool. Idempotent.
+     * producer, the cache tiers and the database pool. Idempotent.
      */
     @Override
     public synchronized void close() {

@@ -2,6 +2,7 @@ package dev.backbone.appserver;
 
 import dev.backbone.events.Heartbeat;
 import dev.backbone.events.Topics;
+import dev.backbone.storage.RateLimitedWarning;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;

@@ -4,8 +4,6 @@ import dev.backbone.events.DeadLetterPublisher;
 import dev.backbone.events.Invalidation;
 import dev.backbone.events.JsonSerde;
 import dev.backbone.events.Topics;
-import dev.backbone.storage.Product;
-import dev.backbone.storage.VersionedCache;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
@@ -13,8 +11,6 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.regex.Pattern;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.SynchronizedHistogram;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -26,36 +22,34 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The consumer loop of {@code backbone.cache-invalidations}: evicts {@code product:ID} keys from the product cache
- * through its version guard and records the lag from database commit to eviction. Keys of other kinds are ignored.
- * Runs on one thread; {@link #stop()} and the getters may be called from any thread.
+ * The consumer loop of {@code backbone.cache-invalidations}: applies {@code product:ID}, {@code account:ID} and
+ * {@code asset:PATH} keys to the L1 and pinned caches through their version guards and records the lag from database
+ * commit to eviction. Keys of other kinds, such as {@code category:ID}, are ignored; a malformed record goes to
+ * {@code backbone.dead-letters}. Runs on one thread; {@link #stop()} and the getters may be called from any thread.
  */
 final class InvalidationLoop implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(InvalidationLoop.class);
     private static final Duration POLL_TIMEOUT = Duration.ofMillis(500);
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
-    private static final String PRODUCT_PREFIX = "product:";
-    private static final Pattern PRODUCT_ID = Pattern.compile("[0-9]{1,18}");
     /** Lags above one hour are recorded as one hour. */
     static final long MAX_TRACKED_LAG_MS = TimeUnit.HOURS.toMillis(1);
 
     private final Consumer<byte[], byte[]> consumer;
     private final DeadLetterPublisher deadLetters;
-    private final VersionedCache<Long, Product> cache;
+    private final EntityCaches caches;
     private final Clock clock;
     private final JsonSerde<Invalidation> serde = Topics.jsonSerde(Topics.CACHE_INVALIDATIONS);
     private final Histogram lagMs = new SynchronizedHistogram(MAX_TRACKED_LAG_MS, 3);
     private final Timer lagTimer;
-    private final LongAdder ignored = new LongAdder();
     private volatile boolean ready;
     private volatile boolean running = true;
 
-    InvalidationLoop(Consumer<byte[], byte[]> consumer, DeadLetterPublisher deadLetters, VersionedCache<Long, Product> cache,
+    InvalidationLoop(Consumer<byte[], byte[]> consumer, DeadLetterPublisher deadLetters, EntityCaches caches,
                      Clock clock, MeterRegistry registry) {
         this.consumer = consumer;
         this.deadLetters = deadLetters;
-        this.cache = cache;
+        this.caches = caches;
         this.clock = clock;
         this.lagTimer = Timer.builder("backbone.cache.eviction.lag")
                 .description("time from the database commit to the eviction from this server's cache")
@@ -77,7 +71,7 @@ final class InvalidationLoop implements Runnable {
                 throw e;
             }
         } catch (RuntimeException e) {
-            log.error("Invalidation consumer stopped after an unexpected error; cached products are no longer evicted", e);
+            log.error("Invalidation consumer stopped after an unexpected error; cached entries are no longer evicted", e);
             throw e;
         } finally {
             ready = false;
@@ -101,44 +95,26 @@ final class InvalidationLoop implements Runnable {
         return lagMs.copy();
     }
 
-    /** Returns how many invalidations named keys that this server does not cache. */
-    long ignoredInvalidations() {
-        return ignored.sum();
-    }
-
     private void apply(ConsumerRecord<byte[], byte[]> record) {
         Invalidation invalidation;
-        long productId;
         try {
             invalidation = serde.deserialize(record.topic(), record.value());
             if (invalidation == null) {
                 throw new IllegalArgumentException("record value is null; accepted: an Invalidation as JSON");
             }
-            if (!invalidation.cacheKey().startsWith(PRODUCT_PREFIX)) {
-                ignored.increment();
+            if (!caches.invalidate(invalidation.cacheKey(), invalidation.version())) {
                 return;
             }
-            productId = parseProductId(invalidation.cacheKey());
         } catch (RuntimeException e) {
             deadLetters.publish(record, e);
             return;
         }
 
-        cache.invalidate(productId, invalidation.version());
         if (invalidation.commitAtMs() > 0) {
             long lag = Math.max(0, clock.millis() - invalidation.commitAtMs());
             lagMs.recordValue(Math.min(lag, MAX_TRACKED_LAG_MS));
             lagTimer.record(lag, TimeUnit.MILLISECONDS);
         }
-    }
-
-    private static long parseProductId(String cacheKey) {
-        String id = cacheKey.substring(PRODUCT_PREFIX.length());
-        if (!PRODUCT_ID.matcher(id).matches()) {
-            throw new IllegalArgumentException("cache key " + InvalidInputException.shorten(cacheKey)
-                    + " has no valid product id; accepted: product:ID with ID an integer from 0 to 999999999999999999");
-        }
-        return Long.parseLong(id);
     }
 
     /**

@@ -1,64 +1,55 @@
 package dev.backbone.appserver;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.backbone.events.ClientRequest;
 import dev.backbone.events.ClientResponse;
-import dev.backbone.events.Json;
-import dev.backbone.storage.Product;
-import dev.backbone.storage.ProductRepository;
-import dev.backbone.storage.ProductUpdate;
+import dev.backbone.storage.RateLimitedWarning;
 import dev.backbone.storage.StorageException;
-import dev.backbone.storage.Versioned;
-import dev.backbone.storage.VersionedCache;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns one client request into its response: dispatches on method and path, reads products through the cache and
- * writes them to PostgreSQL. Every exception becomes a JSON error response, so {@link #handle} throws only a JVM
- * {@link Error}. Thread-safe.
+ * Turns one client request into its response: dispatches on method and path to the endpoints, and turns every
+ * exception into a JSON error response, so {@link #handle} throws only a JVM {@link Error}. Thread-safe.
+ *
+ * <p>Routes: {@code GET, PUT, DELETE /products/{id}}, {@code POST /products}, {@code GET /categories/{id}/products},
+ * {@code GET /accounts/{id}} and {@code GET /static/{path}}.
  */
 final class RequestHandler {
 
     private static final Logger log = LoggerFactory.getLogger(RequestHandler.class);
 
     static final String PRODUCTS_PREFIX = "/products/";
-    static final String ALLOWED_METHODS = "GET, PUT";
+    static final String KNOWN_PATHS = "/products, /products/{id}, /categories/{id}/products, /accounts/{id}, /static/{path}";
     private static final Pattern DIGITS = Pattern.compile("[0-9]{1,19}");
     private static final String ID_ACCEPTED = "an integer from 0 to " + Long.MAX_VALUE;
-    private static final Map<String, String> JSON_HEADERS = Map.of("content-type", "application/json");
+    private static final Pattern PRODUCT = Pattern.compile("/products/([^/]+)");
+    private static final Pattern CATEGORY_PRODUCTS = Pattern.compile("/categories/([^/]+)/products");
+    private static final Pattern ACCOUNT = Pattern.compile("/accounts/([^/]+)");
     /** Status classes counted, indexed by status / 100 - 1. */
     private static final String[] STATUS_CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
 
-    private final ProductRepository products;
-    private final VersionedCache<Long, Product> cache;
-    private final String serverId;
-    private final Clock clock;
-    private final Timer findTimer;
-    private final Timer updateTimer;
+    private final ProductEndpoints products;
+    private final AccountEndpoints accounts;
+    private final StaticEndpoints statics;
+    private final Responses responses;
     private final LongAdder[] answered = new LongAdder[STATUS_CLASSES.length];
     private final Counter[] answeredCounters = new Counter[STATUS_CLASSES.length];
     private final RateLimitedWarning storageWarning;
 
-    RequestHandler(ProductRepository products, VersionedCache<Long, Product> cache, String serverId, Clock clock,
-                   MeterRegistry registry) {
+    RequestHandler(ProductEndpoints products, AccountEndpoints accounts, StaticEndpoints statics, Responses responses,
+                   Clock clock, MeterRegistry registry) {
         this.products = products;
-        this.cache = cache;
-        this.serverId = serverId;
-        this.clock = clock;
-        this.findTimer = Timer.builder("backbone.db.queries").tag("query", "product.find")
-                .description("database queries of the app server").register(registry);
-        this.updateTimer = Timer.builder("backbone.db.queries").tag("query", "product.update")
-                .description("database queries of the app server").register(registry);
+        this.accounts = accounts;
+        this.statics = statics;
+        this.responses = responses;
         for (int i = 0; i < STATUS_CLASSES.length; i++) {
             answered[i] = new LongAdder();
             answeredCounters[i] = Counter.builder("backbone.app.requests").tag("status", STATUS_CLASSES[i])
@@ -72,12 +63,15 @@ final class RequestHandler {
         ClientResponse response;
         try {
             response = dispatch(request);
+        } catch (InvalidInputException e) {
+            response = responses.invalid(request, e);
+        } catch (InvalidTokenException e) {
+            response = Authenticator.unauthorized(responses, request, e);
         } catch (StorageException e) {
             response = storageFailure(request, e);
         } catch (RuntimeException e) {
             log.error("Request {} ({} {}) failed", request.requestId(), request.method(), request.path(), e);
-            response = ClientResponse.error(request.requestId(), 500, "internal_error",
-                    "the app server failed to handle the request", Map.of(), serverId, clock.millis());
+            response = responses.error(request, 500, "internal_error", "the app server failed to handle the request", Map.of());
         }
         int statusClass = response.status() / 100 - 1;
         answered[statusClass].increment();
@@ -94,35 +88,40 @@ final class RequestHandler {
         return counts;
     }
 
-    private ClientResponse dispatch(ClientRequest request) {
+    private ClientResponse dispatch(ClientRequest request) throws InvalidInputException, InvalidTokenException {
         String path = request.path();
-        if (!path.startsWith(PRODUCTS_PREFIX) || path.length() == PRODUCTS_PREFIX.length()
-                || path.indexOf('/', PRODUCTS_PREFIX.length()) >= 0) {
-            return error(request, 404, "not_found", "no resource at " + InvalidInputException.shorten(path)
-                    + "; known paths: /products/{id}", Map.of("path", InvalidInputException.shorten(path)));
+        String method = request.method();
+        if (path.equals("/products")) {
+            return method.equals("POST") ? products.create(request) : methodNotAllowed(request, "POST");
         }
-        String idText = path.substring(PRODUCTS_PREFIX.length());
-        return switch (request.method()) {
-            case "GET" -> withId(request, idText, this::getProduct);
-            case "PUT" -> withId(request, idText, this::putProduct);
-            default -> methodNotAllowed(request);
-        };
-    }
-
-    private interface ProductEndpoint {
-        ClientResponse answer(ClientRequest request, long id) throws InvalidInputException;
-    }
-
-    private ClientResponse withId(ClientRequest request, String idText, ProductEndpoint endpoint) {
-        try {
-            return endpoint.answer(request, parseId(idText));
-        } catch (InvalidInputException e) {
-            return error(request, 400, "invalid_input", e.getMessage(),
-                    Map.of("field", e.field(), "value", e.value(), "accepted", e.accepted()));
+        Matcher product = PRODUCT.matcher(path);
+        if (product.matches()) {
+            return switch (method) {
+                case "GET" -> products.get(request, parseId(product.group(1), "product"));
+                case "PUT" -> products.update(request, parseId(product.group(1), "product"));
+                case "DELETE" -> products.delete(request, parseId(product.group(1), "product"));
+                default -> methodNotAllowed(request, "GET, PUT, DELETE");
+            };
         }
+        Matcher category = CATEGORY_PRODUCTS.matcher(path);
+        if (category.matches()) {
+            return method.equals("GET") ? products.categoryPage(request, parseId(category.group(1), "category"))
+                    : methodNotAllowed(request, "GET");
+        }
+        Matcher account = ACCOUNT.matcher(path);
+        if (account.matches()) {
+            return method.equals("GET") ? accounts.get(request, parseId(account.group(1), "account"))
+                    : methodNotAllowed(request, "GET");
+        }
+        if (path.startsWith(StaticEndpoints.PREFIX + "/")) {
+            return method.equals("GET") ? statics.get(request) : methodNotAllowed(request, "GET");
+        }
+        return responses.error(request, 404, "not_found", "no resource at " + InvalidInputException.shorten(path)
+                + "; known paths: " + KNOWN_PATHS, Map.of("path", InvalidInputException.shorten(path)));
     }
 
-    static long parseId(String text) throws InvalidInputException {
+    /** @param entity what the id names, such as {@code product}, for the message */
+    static long parseId(String text, String entity) throws InvalidInputException {
         if (DIGITS.matcher(text).matches()) {
             try {
                 return Long.parseLong(text);
@@ -131,68 +130,23 @@ final class RequestHandler {
             }
         }
         String shortValue = InvalidInputException.shorten(text);
-        throw new InvalidInputException("product id " + shortValue + " is invalid; accepted: " + ID_ACCEPTED, "id", text, ID_ACCEPTED);
+        throw new InvalidInputException(entity + " id " + shortValue + " is invalid; accepted: " + ID_ACCEPTED, "id", text, ID_ACCEPTED);
     }
 
-    private ClientResponse getProduct(ClientRequest request, long id) {
-        Optional<Product> product = cache.get(id, this::load);
-        return product.map(found -> ok(request, found)).orElseGet(() -> productNotFound(request, id));
-    }
-
-    private Optional<Versioned<Product>> load(long id) {
-        return findTimer.record(() -> products.findById(id)).map(product -> new Versioned<>(product, product.version()));
-    }
-
-    private ClientResponse putProduct(ClientRequest request, long id) throws InvalidInputException {
-        ProductUpdate update = ProductUpdateParser.parse(request.body());
-        Optional<Product> updated = updateTimer.record(() -> products.update(id, update));
-        if (updated.isEmpty()) {
-            return productNotFound(request, id);
-        }
-        // Evict here at once; the invalidation from change data capture reaches the other servers later.
-        cache.invalidate(id, updated.get().version());
-        return ok(request, updated.get());
-    }
-
-    private ClientResponse ok(ClientRequest request, Product product) {
-        String body;
-        try {
-            body = Json.mapper().writeValueAsString(product);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot write product " + product.id() + " as JSON", e);
-        }
-        return new ClientResponse(ClientResponse.SCHEMA_VERSION, request.requestId(), 200, JSON_HEADERS, body, serverId,
-                clock.millis());
-    }
-
-    private ClientResponse productNotFound(ClientRequest request, long id) {
-        return error(request, 404, "not_found", "product " + id + " not found", Map.of("id", Long.toString(id)));
-    }
-
-    private ClientResponse methodNotAllowed(ClientRequest request) {
-        ClientResponse error = error(request, 405, "method_not_allowed", "method " + request.method()
-                + " is not allowed on " + InvalidInputException.shorten(request.path()) + "; allowed: " + ALLOWED_METHODS,
-                Map.of("allow", ALLOWED_METHODS));
-        var headers = new LinkedHashMap<>(error.headers());
-        headers.put("allow", ALLOWED_METHODS);
-        return new ClientResponse(error.schemaVersion(), error.requestId(), error.status(), headers, error.body(),
-                error.servedBy(), error.answeredAtMs());
+    private ClientResponse methodNotAllowed(ClientRequest request, String allowed) {
+        ClientResponse error = responses.error(request, 405, "method_not_allowed", "method " + request.method()
+                + " is not allowed on " + InvalidInputException.shorten(request.path()) + "; allowed: " + allowed,
+                Map.of("allow", allowed));
+        return Responses.withHeaders(error, Map.of("allow", allowed));
     }
 
     private ClientResponse storageFailure(ClientRequest request, StorageException e) {
         if (!e.retriable()) {
             log.error("Request {} ({} {}) failed in the database", request.requestId(), request.method(), request.path(), e);
-            return error(request, 500, "internal_error", "the database rejected the request", Map.of());
+            return responses.error(request, 500, "internal_error", "the database rejected the request", Map.of());
         }
         storageWarning.warn("Database unavailable, answering 503 to request {}: {}", request.requestId(), e.getMessage());
-        ClientResponse error = error(request, 503, "unavailable", "the database is unavailable; try again later", Map.of());
-        var headers = new LinkedHashMap<>(error.headers());
-        headers.put("retry-after", "1");
-        return new ClientResponse(error.schemaVersion(), error.requestId(), error.status(), headers, error.body(),
-                error.servedBy(), error.answeredAtMs());
-    }
-
-    private ClientResponse error(ClientRequest request, int status, String error, String message, Map<String, String> fields) {
-        return ClientResponse.error(request.requestId(), status, error, message, fields, serverId, clock.millis());
+        ClientResponse error = responses.error(request, 503, "unavailable", "the database is unavailable; try again later", Map.of());
+        return Responses.withHeaders(error, Map.of("retry-after", "1"));
     }
 }

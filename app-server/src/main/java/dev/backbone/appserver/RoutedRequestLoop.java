@@ -6,6 +6,7 @@ import dev.backbone.events.DeadLetterPublisher;
 import dev.backbone.events.JsonSerde;
 import dev.backbone.events.RoutedRequest;
 import dev.backbone.events.Topics;
+import dev.backbone.storage.RateLimitedWarning;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -19,7 +19,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -118,8 +117,7 @@ class ChangeShapesIT {
         for (String name : List.of(InvalidatorMetrics.CAPTURE_LAG, InvalidatorMetrics.PUBLISH_LAG, InvalidatorMetrics.PURGE_LAG)) {
             Timer lag = registry.find(name).timer();
             if (lag != null) {
-                log.info("{}: {} changes, mean {} ms, max {} ms", name, lag.count(), Math.round(lag.mean(TimeUnit.MILLISECONDS)),
-                        Math.round(lag.max(TimeUnit.MILLISECONDS)));
+                log.info("{} over {} changes: {}", name, lag.count(), LagSummary.of(lag));
             }
         }
         if (recorder != null) {

@@ -149,6 +149,15 @@ final class EdgeCache {
         return softPurged ? StoreOutcome.STORED_STALE : StoreOutcome.STORED;
     }
 
+    /**
+     * Removes every variant of one cache key, such as after a successful unsafe request to its URL. It counts as a
+     * purge for coalescing, so no request waits for a fetch of that key that started earlier.
+     */
+    synchronized void invalidate(String cacheKey) {
+        purgeSequence++;
+        remove(cacheKey);
+    }
+
     /** Replaces one stored variant, such as after a revalidation, if the key still holds variants with its Vary names. */
     synchronized void replace(String cacheKey, CachedResponse response) {
         Variants variants = byCacheKey.get(cacheKey);

@@ -26,6 +26,8 @@ import java.util.regex.Pattern;
  * @param maxObjectBytes   largest origin response body the edge accepts ({@code cache.max.object.bytes}, default
  *                         16 MiB); a larger one is answered 502
  * @param originTimeoutMs  how long one origin fetch may take ({@code origin.timeout.ms}, default 10000)
+ * @param topicReplicationFactor replication factor of {@code backbone.cdn-purges} and {@code backbone.dead-letters} when
+ *                         the edge creates them because they are missing ({@code topics.replication.factor}, default 1)
  */
 public record EdgeConfig(
         String region,
@@ -38,7 +40,8 @@ public record EdgeConfig(
         String adminToken,
         long cacheMaxBytes,
         int maxObjectBytes,
-        long originTimeoutMs) {
+        long originTimeoutMs,
+        short topicReplicationFactor) {
 
     /** The service name in configuration errors and logs. */
     public static final String SERVICE_NAME = "cdn-edge";
@@ -64,7 +67,8 @@ public record EdgeConfig(
                 optional(settings, "admin.token"),
                 settings.longValue("cache.max.bytes", 256L * 1024 * 1024, 1024 * 1024, Long.MAX_VALUE),
                 settings.integer("cache.max.object.bytes", 16 * 1024 * 1024, 1024, Integer.MAX_VALUE - 8),
-                settings.longValue("origin.timeout.ms", 10_000, 10, 600_000));
+                settings.longValue("origin.timeout.ms", 10_000, 10, 600_000),
+                (short) settings.integer("topics.replication.factor", 1, 1, Short.MAX_VALUE));
         if (!region.isEmpty() && !REGION.matcher(region).matches()) {
             settings.addProblem("region=" + region + " is invalid; accepted: lower-case letters, digits and hyphens, "
                     + "such as eu-west");
@@ -121,6 +125,6 @@ public record EdgeConfig(
                 + ", bootstrapServers=" + (bootstrapServers.isEmpty() ? "(none)" : bootstrapServers)
                 + ", adminToken=" + (adminToken.isEmpty() ? "(none: admin endpoint off)" : "(set)")
                 + ", cacheMaxBytes=" + cacheMaxBytes + ", maxObjectBytes=" + maxObjectBytes
-                + ", originTimeoutMs=" + originTimeoutMs + "]";
+                + ", originTimeoutMs=" + originTimeoutMs + ", topicReplicationFactor=" + topicReplicationFactor + "]";
     }
 }

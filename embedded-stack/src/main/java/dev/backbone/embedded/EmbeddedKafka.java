@@ -99,6 +99,12 @@ public final class EmbeddedKafka implements AutoCloseable {
         props.put("share.coordinator.state.topic.min.isr", "1");
         // A local broker has no reason to delay the first join of every consumer group by the default 3 s.
         props.put("group.initial.rebalance.delay.ms", "0");
+        // Groups of the KIP-848 consumer protocol move partitions at member heartbeats, every 5 s by default, and
+        // declare a member dead after 45 s. Local runs hand partitions over within about a second instead.
+        props.put("group.consumer.min.heartbeat.interval.ms", "500");
+        props.put("group.consumer.heartbeat.interval.ms", "500");
+        props.put("group.consumer.min.session.timeout.ms", "3000");
+        props.put("group.consumer.session.timeout.ms", "6000");
         props.put("auto.create.topics.enable", "false");
         props.put("log.flush.interval.messages", String.valueOf(Long.MAX_VALUE));
         props.put("log.cleaner.dedupe.buffer.size", String.valueOf(8 * 1024 * 1024));

@@ -143,12 +143,37 @@ public final class LocalStack implements AutoCloseable {
             appServers.add(appServer);
         }
 
+        awaitAppServersAssigned();
+
         progress.accept("starting the front door");
         frontDoor = FrontDoor.start(IngestConfig.from(Settings.of(Map.of(
                 "bootstrap.servers", bootstrap,
                 "http.port", String.valueOf(options.httpPort())))), registry("request-ingest"));
         started.push(frontDoor);
         awaitFirstAnswer();
+    }
+
+    /**
+     * Waits until every app server is ready and the partitions of {@code backbone.routed-requests} are split among all
+     * of them, so that the first requests do not wait for a partition handover between servers.
+     */
+    private void awaitAppServersAssigned() {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            int assigned = 0;
+            boolean everyServerHasPartitions = true;
+            for (AppServer server : appServers) {
+                int count = server.stats().assignedPartitions().size();
+                assigned += count;
+                everyServerHasPartitions &= server.ready() && count > 0;
+            }
+            if (everyServerHasPartitions && assigned == Topics.ROUTED_REQUESTS.partitions()) {
+                return;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(50).toNanos());
+        }
+        throw new IllegalStateException("the app servers did not split the partitions of " + Topics.ROUTED_REQUESTS.name()
+                + " among themselves within 60 s");
     }
 
     private void publishDnsRecords(String bootstrap) {

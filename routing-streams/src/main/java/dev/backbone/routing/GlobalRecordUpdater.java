@@ -52,10 +52,12 @@ abstract class GlobalRecordUpdater<V> implements Processor<byte[], byte[], Void,
             String key = canonicalKey(new String(record.key(), StandardCharsets.UTF_8));
             if (record.value() == null) {
                 store.delete(key);
+                deleted(key, context.currentSystemTimeMs());
                 return;
             }
-            V value = serde.deserialize(topic, record.value());
-            store.put(key, checked(key, value));
+            V value = checked(key, serde.deserialize(topic, record.value()));
+            store.put(key, value);
+            stored(key, value, context.currentSystemTimeMs());
         } catch (IllegalArgumentException | SerializationException e) {
             deadLetter(topic, record, e);
         }
@@ -74,6 +76,14 @@ abstract class GlobalRecordUpdater<V> implements Processor<byte[], byte[], Void,
      * @throws IllegalArgumentException naming the mismatch
      */
     abstract V checked(String canonicalKey, V value);
+
+    /** Called after a value is stored, with the wall-clock time; does nothing unless overridden. */
+    void stored(String key, V value, long nowMs) {
+    }
+
+    /** Called after a key is deleted, with the wall-clock time; does nothing unless overridden. */
+    void deleted(String key, long nowMs) {
+    }
 
     private void deadLetter(String topic, Record<byte[], byte[]> record, Exception error) {
         int partition = context.recordMetadata().map(RecordMetadata::partition).orElse(-1);

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 
 /**
  * A Maglev consistent-hashing lookup table (Eisenbud et al., "Maglev: A Fast and Reliable Software Network Load
@@ -19,7 +20,8 @@ import java.util.TreeMap;
  * their weights, never on the order in which they joined.
  *
  * <p>Instances are immutable and thread-safe. Building costs about {@code tableSize * ln(tableSize)} slot probes;
- * a lookup is one hash and one array read.
+ * a lookup is one hash and one array read. {@code LoadBalancerBenchmark} in the bench module measures build time,
+ * balance and the keys moved when a server leaves.
  */
 public final class Maglev {
 
@@ -88,12 +90,13 @@ public final class Maglev {
 
     private static int[] populate(String[] servers, int[] weights, int tableSize) {
         int n = servers.length;
-        long[] offset = new long[n];
-        long[] skip = new long[n];
-        long[] next = new long[n];
+        // Each server walks its permutation offset, offset + skip, offset + 2 * skip, ... (mod tableSize), kept as
+        // the current slot and advanced by one addition, which is the same walk without a multiplication per probe.
+        int[] position = new int[n];
+        int[] skip = new int[n];
         for (int i = 0; i < n; i++) {
-            offset[i] = Math.floorMod(Hashing.hash64(servers[i], OFFSET_SEED), tableSize);
-            skip[i] = Math.floorMod(Hashing.hash64(servers[i], SKIP_SEED), tableSize - 1) + 1;
+            position[i] = (int) Math.floorMod(Hashing.hash64(servers[i], OFFSET_SEED), (long) tableSize);
+            skip[i] = (int) Math.floorMod(Hashing.hash64(servers[i], SKIP_SEED), (long) tableSize - 1) + 1;
         }
         int[] table = new int[tableSize];
         Arrays.fill(table, -1);
@@ -101,14 +104,12 @@ public final class Maglev {
         while (true) {
             for (int i = 0; i < n; i++) {
                 for (int turn = 0; turn < weights[i]; turn++) {
-                    // Walk this server's permutation (offset + j * skip) mod size to its next unclaimed slot.
-                    int slot = (int) ((offset[i] + next[i] * skip[i]) % tableSize);
+                    int slot = position[i];
                     while (table[slot] >= 0) {
-                        next[i]++;
-                        slot = (int) ((offset[i] + next[i] * skip[i]) % tableSize);
+                        slot = advance(slot, skip[i], tableSize);
                     }
                     table[slot] = i;
-                    next[i]++;
+                    position[i] = advance(slot, skip[i], tableSize);
                     filled++;
                     if (filled == tableSize) {
                         return table;
@@ -118,6 +119,12 @@ public final class Maglev {
         }
     }
 
+    private static int advance(int slot, int skip, int tableSize) {
+        int next = slot + skip;
+        // slot and skip are below tableSize <= MAX_TABLE_SIZE, so the sum cannot overflow an int.
+        return next >= tableSize ? next - tableSize : next;
+    }
+
     private static boolean isPrime(int value) {
         return java.math.BigInteger.valueOf(value).isProbablePrime(32);
     }
@@ -125,6 +132,48 @@ public final class Maglev {
     /** Returns the server that {@code key} maps to. */
     public String lookup(String key) {
         return servers[table[slotOf(key)]];
+    }
+
+    /**
+     * Returns up to {@code count} distinct servers in the key's preference order: the owner of its slot, then the
+     * owners of the following slots in table order, each server once. Bounded loads walk this order when the first
+     * choice is full.
+     */
+    public List<String> preference(String key, int count) {
+        var order = new ArrayList<String>(Math.min(count, servers.length));
+        boolean[] seen = new boolean[servers.length];
+        int slot = slotOf(key);
+        for (int step = 0; step < table.length && order.size() < count && order.size() < servers.length; step++) {
+            int server = table[slot];
+            if (!seen[server]) {
+                seen[server] = true;
+                order.add(servers[server]);
+            }
+            slot = slot + 1 == table.length ? 0 : slot + 1;
+        }
+        return order;
+    }
+
+    /**
+     * Returns the first server in the key's {@linkplain #preference preference order} that {@code accept} accepts,
+     * or null when it accepts none. Calls {@code accept} at most once per server.
+     */
+    public String firstAccepted(String key, Predicate<String> accept) {
+        boolean[] seen = new boolean[servers.length];
+        int distinct = 0;
+        int slot = slotOf(key);
+        for (int step = 0; step < table.length && distinct < servers.length; step++) {
+            int server = table[slot];
+            if (!seen[server]) {
+                seen[server] = true;
+                distinct++;
+                if (accept.test(servers[server])) {
+                    return servers[server];
+                }
+            }
+            slot = slot + 1 == table.length ? 0 : slot + 1;
+        }
+        return null;
     }
 
     /** Returns the table slot that {@code key} hashes to, from 0 to {@link #tableSize()} - 1. */

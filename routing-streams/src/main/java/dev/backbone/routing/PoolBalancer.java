@@ -9,9 +9,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Chooses an app server of a pool with a Maglev table over its healthy servers. The table of each pool is cached and
- * rebuilt only when the set of healthy servers or their weights change. Thread-safe: stream threads share one
- * instance, and a rebuild raced by another thread only costs the duplicate work.
+ * Chooses an app server of a pool with a Maglev table over its UP servers, optionally with bounded loads. The table
+ * of each pool is cached and rebuilt only when the UP servers or their weights change; it depends only on the members
+ * and their weights, not on the order in which they joined. Thread-safe: stream threads share one instance, and a
+ * rebuild raced by another thread only costs the duplicate work.
  */
 final class PoolBalancer {
 
@@ -27,20 +28,50 @@ final class PoolBalancer {
         this.onRebuild = onRebuild;
     }
 
-    /** Returns the server that {@code routingKey} maps to among {@code healthy}, or null when there is none. */
-    String choose(String pool, Map<String, Heartbeat> healthy, String routingKey) {
-        if (healthy.isEmpty()) {
+    /** Returns the table over {@code up}, sorted by server id, or null when it is empty. */
+    Maglev table(String pool, Map<String, Heartbeat> up) {
+        if (up.isEmpty()) {
             return null;
         }
         var weights = new TreeMap<String, Integer>();
-        healthy.forEach((serverId, heartbeat) -> weights.put(serverId, heartbeat.weight()));
+        up.forEach((serverId, heartbeat) -> weights.put(serverId, heartbeat.weight()));
         Maglev table = tablesByPool.get(pool);
         if (table == null || !table.weights().equals(weights)) {
             table = Maglev.build(weights, tableSize);
             tablesByPool.put(pool, table);
             onRebuild.accept(weights.size());
-            log.info("Rebuilt the Maglev table of pool {} over {} app servers: {}", pool, weights.size(), weights.keySet());
+            log.info("Rebuilt the Maglev table of pool {} over {} app servers: {}", pool, weights.size(), weights);
         }
-        return table.lookup(routingKey);
+        return table;
+    }
+
+    /**
+     * Chooses the server for a routing key among {@code up} and counts the request in {@code loads}.
+     *
+     * <p>With bounded loads, the cap applies to the requests this routing instance routed over the pool's window.
+     * Several routing instances each bound their own share: every instance routes a similar mix, because client
+     * requests are spread over their partitions by client id, so the pool's total stays close to the bound too, but
+     * no instance knows the others' counts.
+     *
+     * @return the choice, or null when no server is UP
+     */
+    BoundedLoads.Choice choose(String pool, Map<String, Heartbeat> up, String routingKey, PoolSettings settings,
+                               LoadWindows.PoolLoads loads, long nowMs) {
+        Maglev table = table(pool, up);
+        if (table == null) {
+            return null;
+        }
+        if (!settings.boundedLoads()) {
+            String serverId = table.lookup(routingKey);
+            loads.record(serverId, nowMs);
+            return new BoundedLoads.Choice(serverId, false);
+        }
+        var spilled = new boolean[1];
+        String serverId = loads.decideAndRecord(nowMs, (loadOf, total) -> {
+            var choice = BoundedLoads.choose(table, routingKey, loadOf, total, settings.boundedLoadFactor());
+            spilled[0] = choice.spilled();
+            return choice.serverId();
+        });
+        return new BoundedLoads.Choice(serverId, spilled[0]);
     }
 }

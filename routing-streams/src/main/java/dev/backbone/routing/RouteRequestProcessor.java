@@ -21,8 +21,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * Routes one client request: resolves its host through the client's DNS cache and the DNS records, walks the
- * client's address order to the first live load balancer, and picks an app server of that balancer's pool by Maglev
- * hashing. Writes a {@link RoutedRequest}, or a JSON error response to the client's reply partition when the request
+ * client's address order to the first UP load balancer, and picks an UP app server of that balancer's pool by Maglev
+ * hashing, with bounded loads when the pool has a factor. Writes a {@link RoutedRequest}, or a JSON error response to the client's reply partition when the request
  * cannot be routed. All times are the wall clock of the processor context, so that tests can drive it.
  */
 final class RouteRequestProcessor implements Processor<String, ClientRequest, Object, Object> {
@@ -32,16 +32,17 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
     static final String RETRY_AFTER_SECONDS = "1";
 
     private final RoutingConfig config;
-    private final PoolBalancer balancer;
+    private final LoadBalancing loadBalancing;
+    private final Membership membership;
     private final RoutingMetrics metrics;
     private ProcessorContext<Object, Object> context;
     private DnsAnswers answers;
-    private ServerDirectory directory;
     private ClientDnsCache cache;
 
-    RouteRequestProcessor(RoutingConfig config, PoolBalancer balancer, RoutingMetrics metrics) {
+    RouteRequestProcessor(RoutingConfig config, LoadBalancing loadBalancing, RoutingMetrics metrics) {
         this.config = config;
-        this.balancer = balancer;
+        this.loadBalancing = loadBalancing;
+        this.membership = loadBalancing.membership();
         this.metrics = metrics;
     }
 
@@ -49,16 +50,17 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
     public void init(ProcessorContext<Object, Object> context) {
         this.context = context;
         KeyValueStore<String, DnsRecord> records = context.getStateStore(RoutingTopology.DNS_RECORDS_STORE);
-        KeyValueStore<String, Heartbeat> heartbeats = context.getStateStore(RoutingTopology.HEARTBEATS_STORE);
         KeyValueStore<String, CachedAnswer> cacheStore = context.getStateStore(RoutingTopology.CLIENT_DNS_CACHE_STORE);
         KeyValueStore<String, String> expiryIndex = context.getStateStore(RoutingTopology.CLIENT_DNS_CACHE_EXPIRY_STORE);
         answers = new DnsAnswers(new DnsResolver(records::get), config.dnsNegativeTtlMs());
-        directory = new ServerDirectory(heartbeats, config.heartbeatTimeoutMs());
         cache = new ClientDnsCache(cacheStore, expiryIndex, config.dnsCacheMaxEntriesPerClient());
         metrics.trackCacheSize(this, cache::approximateSize);
         // Wall-clock time, because stream time stalls while no requests arrive.
         context.schedule(Duration.ofMillis(config.dnsCachePurgeIntervalMs()), PunctuationType.WALL_CLOCK_TIME,
                 cache::purgeExpired);
+        // Every task schedules this check; the first one due does the work, the others find nothing to expire.
+        context.schedule(Duration.ofMillis(config.heartbeatCheckIntervalMs()), PunctuationType.WALL_CLOCK_TIME,
+                membership::expire);
     }
 
     @Override
@@ -133,10 +135,11 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
 
     private void routeToLoadBalancer(Record<String, ClientRequest> record, ClientRequest request, String host,
                                      List<String> addresses, String resolvedBy, long nowMs) {
+        membership.expire(nowMs);
         var skipped = new ArrayList<String>();
         Heartbeat loadBalancer = null;
         for (String address : addresses) {
-            loadBalancer = directory.liveLoadBalancer(address, nowMs);
+            loadBalancer = upLoadBalancer(address);
             if (loadBalancer != null) {
                 break;
             }
@@ -149,21 +152,34 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
         }
 
         String pool = loadBalancer.pool();
-        Map<String, Heartbeat> healthy = directory.healthyAppServers(pool, nowMs);
-        String routingKey = config.hashKey() == RoutingConfig.HashKey.CLIENT ? request.clientId() : request.path();
-        String serverId = balancer.choose(pool, healthy, routingKey);
-        if (serverId == null) {
+        PoolSettings settings = config.poolSettings(pool);
+        Map<String, Heartbeat> up = membership.upAppServers(pool).servers();
+        String routingKey = settings.hashKey().keyOf(request);
+        var choice = loadBalancing.balancer().choose(pool, up, routingKey, settings, loadBalancing.loads(pool), nowMs);
+        if (choice == null) {
             reply(record, request, 503, "no_healthy_server", "no healthy app server in pool '" + pool
                     + "' behind load balancer '" + loadBalancer.serverId() + "'",
                     Map.of("host", host, "pool", pool, "load_balancer", loadBalancer.serverId()), true, nowMs);
             return;
         }
+        if (choice.spilled()) {
+            loadBalancing.spilled();
+        }
 
         var routed = new RoutedRequest(RoutedRequest.SCHEMA_VERSION, request, resolvedBy, loadBalancer.serverId(),
-                skipped, pool, serverId, routingKey, false, nowMs);
-        var output = new RoutedOutput(routed, healthy.get(serverId).partitions());
+                skipped, pool, choice.serverId(), routingKey, choice.spilled(), nowMs);
+        var output = new RoutedOutput(routed, up.get(choice.serverId()).partitions());
         context.forward(new Record<>(routingKey, output, record.timestamp()), RoutingTopology.ROUTED_REQUESTS_SINK);
         metrics.routed();
+    }
+
+    /** Returns the last heartbeat of the load balancer at an address when it is UP, else null. */
+    private Heartbeat upLoadBalancer(String address) {
+        Membership.Member member = membership.member(address);
+        if (member == null || member.kind() != Heartbeat.Kind.LOAD_BALANCER || member.state() != MemberState.UP) {
+            return null;
+        }
+        return member.lastHeartbeat();
     }
 
     private void reply(Record<String, ClientRequest> record, ClientRequest request, int status, String error,

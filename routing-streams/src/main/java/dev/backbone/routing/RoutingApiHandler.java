@@ -26,18 +26,24 @@ import org.slf4j.LoggerFactory;
  * DELETE /api/dns/records/{scope}/{name}   admin: delete a record; 404 when there is none
  * GET    /api/dns/records?prefix=&amp;scope=&amp;limit=   list records by name prefix
  * GET    /api/dns/resolve?name=&amp;client=&amp;region=&amp;country=   resolve a name for a client, with its cache entry
+ * GET    /api/lb/pools/{pool}              members of a pool with state, last heartbeat, weight and partitions
+ * GET    /api/lb/route?pool=&amp;key=          the server a routing key maps to now, and its preference order
+ * GET    /api/lb/load?pool=                requests this instance routed to each server over 1 and 5 minutes
  * GET    /metrics                          Prometheus text, when the registry is a PrometheusMeterRegistry
  * </pre>
  *
  * Admin routes need {@code Authorization: Bearer <admin.token>}: 401 with {@code WWW-Authenticate} without a valid
- * token, 403 when {@code admin.token} is not configured. Listing and resolving need no token, because they show what
- * any client of the front door can already find out by sending requests.
+ * token, 403 when {@code admin.token} is not configured. Listing, resolving and the load-balancer queries need no
+ * token, because they show what any client of the front door can already find out by sending requests.
  */
 final class RoutingApiHandler extends Handler.Abstract {
 
     static final String RECORDS_PATH = "/api/dns/records";
     static final String RESOLVE_PATH = "/api/dns/resolve";
     static final String METRICS_PATH = "/metrics";
+    static final String LB_POOLS_PATH = "/api/lb/pools";
+    static final String LB_ROUTE_PATH = "/api/lb/route";
+    static final String LB_LOAD_PATH = "/api/lb/load";
     /** Largest request body read: 1000 addresses of 255 characters fit with room to spare. */
     static final int MAX_BODY_BYTES = 1 << 20;
     private static final String PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -45,14 +51,17 @@ final class RoutingApiHandler extends Handler.Abstract {
 
     private final DnsAdminApi admin;
     private final DnsQueryApi queries;
+    private final LoadBalancerQueryApi loadBalancer;
     private final MeterRegistry registry;
     private final AdminToken adminToken;
     private final String self;
 
     /** @param adminToken the token admin routes require, or null to reject them with 403 */
-    RoutingApiHandler(DnsAdminApi admin, DnsQueryApi queries, MeterRegistry registry, AdminToken adminToken, String self) {
+    RoutingApiHandler(DnsAdminApi admin, DnsQueryApi queries, LoadBalancerQueryApi loadBalancer, MeterRegistry registry,
+                      AdminToken adminToken, String self) {
         this.admin = admin;
         this.queries = queries;
+        this.loadBalancer = loadBalancer;
         this.registry = registry;
         this.adminToken = adminToken;
         this.self = self;
@@ -109,6 +118,9 @@ final class RoutingApiHandler extends Handler.Abstract {
             return queries.resolve(query.getValue("name"), query.getValue("client"), query.getValue("region"),
                     query.getValue("country"), request.getHeaders().get(DnsQueryApi.FORWARDED_BY_HEADER));
         }
+        if (path.startsWith(LB_POOLS_PATH + "/") || path.equals(LB_ROUTE_PATH) || path.equals(LB_LOAD_PATH)) {
+            return routeLoadBalancerQuery(request, method, path);
+        }
         if (path.equals(METRICS_PATH)) {
             if (!method.equals("GET")) {
                 throw ApiException.methodNotAllowed(method, path, "GET");
@@ -120,7 +132,23 @@ final class RoutingApiHandler extends Handler.Abstract {
                     + registry.getClass().getSimpleName(), Map.of("path", path));
         }
         throw ApiException.notFound("no route " + path + "; routes: " + RECORDS_PATH + ", " + RECORDS_PATH
-                + "/{scope}/{name}, " + RESOLVE_PATH + ", " + METRICS_PATH, Map.of("path", path));
+                + "/{scope}/{name}, " + RESOLVE_PATH + ", " + LB_POOLS_PATH + "/{pool}, " + LB_ROUTE_PATH + ", "
+                + LB_LOAD_PATH + ", " + METRICS_PATH, Map.of("path", path));
+    }
+
+    private ApiReply routeLoadBalancerQuery(Request request, String method, String path) {
+        if (!method.equals("GET")) {
+            throw ApiException.methodNotAllowed(method, path, "GET");
+        }
+        Fields query = Request.extractQueryParameters(request);
+        if (path.equals(LB_ROUTE_PATH)) {
+            return loadBalancer.route(query.getValue("pool"), query.getValue("key"));
+        }
+        if (path.equals(LB_LOAD_PATH)) {
+            return loadBalancer.load(query.getValue("pool"));
+        }
+        // Jetty has decoded the path already.
+        return loadBalancer.pool(path.substring(LB_POOLS_PATH.length() + 1));
     }
 
     private void requireAdmin(Request request) {

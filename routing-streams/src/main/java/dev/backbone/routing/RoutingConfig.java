@@ -8,7 +8,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
@@ -31,16 +33,36 @@ import org.apache.kafka.streams.StreamsConfig;
  *                                    {@code shop})
  * @param lbHeartbeatIntervalMs       interval of the load-balancer heartbeats ({@code lb.heartbeat.interval.ms},
  *                                    default 1000); 0 sends none
- * @param heartbeatTimeoutMs          a sender whose last heartbeat is this old is dead ({@code heartbeat.timeout.ms},
- *                                    default 3000)
+ * @param lbRole                      whether this instance heartbeats its load-balancer addresses all the time or
+ *                                    stands by ({@code lb.role}, {@code active} (default) or {@code standby}); see
+ *                                    {@link LoadBalancerHeartbeats}
+ * @param lbStandbyTakeoverMs         a standby takes over an address after this long without a heartbeat for it
+ *                                    ({@code lb.standby.takeover.ms}, default twice {@code lb.heartbeat.interval.ms});
+ *                                    below {@code heartbeat.timeout.ms}, so the address never goes DOWN on the way
+ * @param heartbeatTimeoutMs          a sender with no heartbeat received for this long is DOWN
+ *                                    ({@code heartbeat.timeout.ms}, default 3000)
+ * @param heartbeatRiseCount          heartbeats in a row a DOWN sender needs to be UP again
+ *                                    ({@code heartbeat.rise.count}, default 2)
+ * @param heartbeatCheckIntervalMs    interval of the wall-clock punctuator that marks silent senders DOWN
+ *                                    ({@code heartbeat.check.interval.ms}, default 500)
+ * @param heartbeatMaxAgeMs           a heartbeat that arrives this long after its {@code sentAtMs} is stale and gives
+ *                                    no liveness, such as the history replayed at start-up ({@code heartbeat.max.age.ms},
+ *                                    default 30000; at least {@code heartbeat.timeout.ms}); also the largest clock
+ *                                    skew between senders and routers that is tolerated
  * @param dnsNegativeTtlMs            how long a client caches an unknown-host answer ({@code dns.negative.ttl.ms},
  *                                    default 5000; 0 does not cache it)
  * @param dnsCacheMaxEntriesPerClient names one client's DNS cache holds before the entry closest to expiry is
  *                                    evicted ({@code dns.cache.max.entries.per.client}, default 100)
  * @param dnsCachePurgeIntervalMs     wall-clock interval of the punctuator that deletes expired client DNS cache
  *                                    entries ({@code dns.cache.purge.interval.ms}, default 1000)
- * @param hashKey                     what the load balancer hashes to choose an app server ({@code lb.hash.key},
- *                                    {@code client} (default) or {@code path})
+ * @param defaultPoolSettings         settings of pools not listed in {@code lb.pools}: {@code lb.hash.key}
+ *                                    ({@code client} (default), {@code path} or {@code header:<name>}),
+ *                                    {@code lb.bounded.load.factor} (default 0: off) and {@code lb.load.window.ms}
+ *                                    (default 60000)
+ * @param poolSettings                settings of each pool named in {@code lb.pools} (comma-separated, default the
+ *                                    value of {@code lb.pool}), from {@code pool.<name>.hash.key},
+ *                                    {@code pool.<name>.bounded.load.factor} and {@code pool.<name>.load.window.ms},
+ *                                    each defaulting to its {@code lb.} key
  * @param maglevTableSize             Maglev lookup-table size, a prime ({@code maglev.table.size}, default
  *                                    {@value Maglev#DEFAULT_TABLE_SIZE})
  * @param createTopics                whether start-up creates missing Backbone topics ({@code topics.create}, default
@@ -68,11 +90,17 @@ public record RoutingConfig(
         List<String> lbAddresses,
         String lbPool,
         long lbHeartbeatIntervalMs,
+        LbRole lbRole,
+        long lbStandbyTakeoverMs,
         long heartbeatTimeoutMs,
+        int heartbeatRiseCount,
+        long heartbeatCheckIntervalMs,
+        long heartbeatMaxAgeMs,
         long dnsNegativeTtlMs,
         int dnsCacheMaxEntriesPerClient,
         long dnsCachePurgeIntervalMs,
-        HashKey hashKey,
+        PoolSettings defaultPoolSettings,
+        Map<String, PoolSettings> poolSettings,
         int maglevTableSize,
         boolean createTopics,
         short topicReplicationFactor,
@@ -91,7 +119,9 @@ public record RoutingConfig(
         /** The client id: a client stays on one app server while the pool is unchanged (session affinity). */
         CLIENT,
         /** The request path: a resource stays on one app server, so its cache entry lives in one place. */
-        PATH;
+        PATH,
+        /** A named request header, such as a session id; requests without it are hashed by client id. */
+        HEADER;
 
         /** Returns the configuration value, {@code client} or {@code path}. */
         public String configValue() {
@@ -99,8 +129,22 @@ public record RoutingConfig(
         }
     }
 
+    /** Whether an instance heartbeats its load-balancer addresses all the time or only after the active one stops. */
+    public enum LbRole { ACTIVE, STANDBY }
+
     public RoutingConfig {
         lbAddresses = List.copyOf(lbAddresses);
+        poolSettings = Map.copyOf(poolSettings);
+    }
+
+    /** Returns the hash-key kind of pools without settings of their own ({@code lb.hash.key}). */
+    public HashKey hashKey() {
+        return defaultPoolSettings.hashKey().kind();
+    }
+
+    /** Returns the settings of a pool: its own when it is listed in {@code lb.pools}, else the defaults. */
+    PoolSettings poolSettings(String pool) {
+        return poolSettings.getOrDefault(pool, defaultPoolSettings);
     }
 
     /**
@@ -119,11 +163,19 @@ public record RoutingConfig(
         List<String> lbAddresses = settings.list("lb.addresses", List.of("lb-1", "lb-2"));
         String lbPool = settings.string("lb.pool", "shop");
         long lbHeartbeatIntervalMs = settings.longValue("lb.heartbeat.interval.ms", 1_000, 0, 600_000);
+        String lbRole = settings.oneOf("lb.role", "active", List.of("active", "standby"));
+        long lbStandbyTakeoverMs = settings.longValue("lb.standby.takeover.ms", 2 * Math.max(1, lbHeartbeatIntervalMs),
+                1, 3_600_000);
         long heartbeatTimeoutMs = settings.longValue("heartbeat.timeout.ms", 3_000, 1, 3_600_000);
+        int heartbeatRiseCount = settings.integer("heartbeat.rise.count", 2, 1, 100);
+        long heartbeatCheckIntervalMs = settings.longValue("heartbeat.check.interval.ms", 500, 1, 600_000);
+        long heartbeatMaxAgeMs = settings.longValue("heartbeat.max.age.ms", Math.max(30_000, heartbeatTimeoutMs), 1,
+                86_400_000);
         long dnsNegativeTtlMs = settings.longValue("dns.negative.ttl.ms", 5_000, 0, 86_400_000);
         int maxEntriesPerClient = settings.integer("dns.cache.max.entries.per.client", 100, 1, 100_000);
         long purgeIntervalMs = settings.longValue("dns.cache.purge.interval.ms", 1_000, 1, 3_600_000);
-        String hashKey = settings.oneOf("lb.hash.key", "client", List.of("client", "path"));
+        String lbPoolsValue = settings.raw("lb.pools");
+        PoolSettings defaultPoolSettings = poolSettings(settings, "lb.", null);
         int maglevTableSize = settings.integer("maglev.table.size", Maglev.DEFAULT_TABLE_SIZE, 3, Maglev.MAX_TABLE_SIZE);
         boolean createTopics = settings.bool("topics.create", true);
         int replicationFactor = settings.integer("topics.replication.factor", 1, 1, Short.MAX_VALUE);
@@ -131,6 +183,14 @@ public record RoutingConfig(
         int restPort = settings.integer("rest.port", DEFAULT_REST_PORT, 0, 65_535);
         String applicationServer = settings.string("application.server", null);
         AdminToken adminToken = adminToken(settings);
+        var poolSettings = new TreeMap<String, PoolSettings>();
+        for (String pool : settings.list("lb.pools", List.of(lbPool))) {
+            poolSettings.put(pool, poolSettings(settings, "pool." + pool + ".", defaultPoolSettings));
+        }
+        if (lbPoolsValue != null && poolSettings.isEmpty()) {
+            settings.addProblem("lb.pools is empty; list the pools with settings of their own, such as shop,search, "
+                    + "or remove the key");
+        }
 
         if (settings.raw("lb.addresses") != null && lbAddresses.isEmpty()) {
             settings.addProblem("lb.addresses is empty; set a comma-separated list of load-balancer addresses, such as lb-1,lb-2");
@@ -144,14 +204,60 @@ public record RoutingConfig(
                     + lbHeartbeatIntervalMs + ", so load balancers would look dead between heartbeats; "
                     + "set heartbeat.timeout.ms to at least twice lb.heartbeat.interval.ms");
         }
+        if (heartbeatMaxAgeMs < heartbeatTimeoutMs) {
+            settings.addProblem("heartbeat.max.age.ms=" + heartbeatMaxAgeMs + " is below heartbeat.timeout.ms="
+                    + heartbeatTimeoutMs + ", so heartbeats that are late but in time would count as stale; "
+                    + "set heartbeat.max.age.ms to at least heartbeat.timeout.ms");
+        }
+        if (lbRole.equals("standby") && lbStandbyTakeoverMs >= heartbeatTimeoutMs) {
+            settings.addProblem("lb.standby.takeover.ms=" + lbStandbyTakeoverMs + " is not below heartbeat.timeout.ms="
+                    + heartbeatTimeoutMs + ", so an address would go DOWN before its standby takes over; set "
+                    + "lb.standby.takeover.ms between lb.heartbeat.interval.ms and heartbeat.timeout.ms");
+        }
+        if (lbRole.equals("standby") && lbHeartbeatIntervalMs == 0) {
+            settings.addProblem("lb.role=standby needs lb.heartbeat.interval.ms above 0, because a standby takes over "
+                    + "by sending heartbeats; set lb.heartbeat.interval.ms, such as 1000");
+        }
         checkApplicationServer(settings, restHost, applicationServer);
         settings.requireValid(SERVICE_NAME);
 
         return new RoutingConfig(bootstrapServers, applicationId, stateDirOrTemporary(stateDir), numStreamThreads,
-                commitIntervalMs, fetchMaxWaitMs, lbAddresses, lbPool, lbHeartbeatIntervalMs, heartbeatTimeoutMs,
-                dnsNegativeTtlMs, maxEntriesPerClient, purgeIntervalMs, HashKey.valueOf(hashKey.toUpperCase(Locale.ROOT)),
-                maglevTableSize, createTopics, (short) replicationFactor, restHost, restPort, applicationServer,
+                commitIntervalMs, fetchMaxWaitMs, lbAddresses, lbPool, lbHeartbeatIntervalMs,
+                LbRole.valueOf(lbRole.toUpperCase(Locale.ROOT)), lbStandbyTakeoverMs, heartbeatTimeoutMs,
+                heartbeatRiseCount, heartbeatCheckIntervalMs, heartbeatMaxAgeMs, dnsNegativeTtlMs, maxEntriesPerClient,
+                purgeIntervalMs, defaultPoolSettings, poolSettings, maglevTableSize, createTopics, (short) replicationFactor, restHost, restPort, applicationServer,
                 adminToken);
+    }
+
+    /**
+     * Reads the load-balancing keys under a prefix: {@code lb.} for the defaults, {@code pool.<name>.} for one pool,
+     * whose missing keys take the defaults.
+     */
+    private static PoolSettings poolSettings(Settings settings, String prefix, PoolSettings defaults) {
+        String hashKeyKey = prefix + "hash.key";
+        PoolSettings.HashKeyRule hashKey = defaults == null
+                ? new PoolSettings.HashKeyRule(HashKey.CLIENT, null) : defaults.hashKey();
+        String hashKeyValue = settings.raw(hashKeyKey);
+        if (hashKeyValue != null) {
+            try {
+                hashKey = PoolSettings.HashKeyRule.parse(hashKeyValue);
+            } catch (IllegalArgumentException e) {
+                settings.addProblem(hashKeyKey + "=" + hashKeyValue + " is not accepted; accepted: "
+                        + PoolSettings.HashKeyRule.ACCEPTED);
+            }
+        }
+        String factorKey = prefix + "bounded.load.factor";
+        double factor = settings.doubleValue(factorKey, defaults == null ? PoolSettings.NO_BOUND
+                : defaults.boundedLoadFactor(), 0, 100);
+        if (factor > 0 && factor < BoundedLoads.MIN_FACTOR) {
+            settings.addProblem(factorKey + "=" + factor + " is not accepted; accepted: 0 (off) or a factor from "
+                    + BoundedLoads.MIN_FACTOR + ", such as 1.25");
+            factor = PoolSettings.NO_BOUND;
+        }
+        long windowMs = settings.longValue(prefix + "load.window.ms", defaults == null
+                ? PoolSettings.DEFAULT_LOAD_WINDOW_MS : defaults.loadWindowMs(), LoadWindows.BUCKET_MS,
+                LoadWindows.MAX_WINDOW_MS);
+        return new PoolSettings(hashKey, factor, windowMs);
     }
 
     private static AdminToken adminToken(Settings settings) {

@@ -24,7 +24,6 @@ final class RoutingMetrics {
     private final MeterRegistry registry;
     private final Map<LookupResult, Counter> lookups = new EnumMap<>(LookupResult.class);
     private final Counter routed;
-    private final Counter tableRebuilds;
     private final Map<Integer, Counter> errorsByStatus = new ConcurrentHashMap<>();
     private final Map<String, Counter> deadLettersByTopic = new ConcurrentHashMap<>();
     private final Timer resolution;
@@ -49,9 +48,6 @@ final class RoutingMetrics {
                 .register(registry);
         routed = Counter.builder("backbone.routing.requests.routed")
                 .description("Requests routed to an app server")
-                .register(registry);
-        tableRebuilds = Counter.builder("backbone.routing.maglev.rebuilds")
-                .description("Maglev lookup-table builds after a pool membership change")
                 .register(registry);
         for (int status : new int[] {400, 404, 502, 503}) {
             errorCounter(status);
@@ -91,10 +87,6 @@ final class RoutingMetrics {
 
     void routed() {
         routed.increment();
-    }
-
-    void tableRebuilt() {
-        tableRebuilds.increment();
     }
 
     /** Counts a request that got an error response instead of being routed. */

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
@@ -95,11 +96,15 @@ public final class RoutingService implements AutoCloseable {
         streamsProperties.put(StreamsConfig.APPLICATION_SERVER_CONFIG, applicationServer);
 
         KafkaStreams streams = null;
+        var loadBalancing = new LoadBalancing(config, registry);
         try {
-            streams = new KafkaStreams(RoutingTopology.build(config, registry, deadLetters), streamsProperties);
+            streams = new KafkaStreams(RoutingTopology.build(config, registry, deadLetters, loadBalancing),
+                    streamsProperties);
             var admin = new DnsAdminApi(producer, dnsRecordsOf(streams), clock, applicationServer);
             var queries = new DnsQueryApi(streams, applicationServer, config.dnsNegativeTtlMs(), clock);
-            rest.start(new RoutingApiHandler(admin, queries, registry, config.adminToken(), applicationServer));
+            var loadBalancerQueries = new LoadBalancerQueryApi(loadBalancing, clock, applicationServer);
+            rest.start(new RoutingApiHandler(admin, queries, loadBalancerQueries, registry, config.adminToken(),
+                    applicationServer));
         } catch (RuntimeException e) {
             rest.close();
             if (streams != null) {
@@ -108,10 +113,18 @@ public final class RoutingService implements AutoCloseable {
             producer.close(Duration.ZERO);
             throw e;
         }
-        var heartbeats = new LoadBalancerHeartbeats(producer, config.lbAddresses(), config.lbPool(),
-                config.lbHeartbeatIntervalMs(), clock, registry);
+        // Set once Kafka Streams first reaches RUNNING: its global stores are restored by then, and stay updated by
+        // the global thread through later rebalances, such as the one that follows the active instance leaving.
+        var restored = new AtomicBoolean();
+        var heartbeats = new LoadBalancerHeartbeats(producer, config, loadBalancing.membership(), restored::get, clock,
+                registry);
         var service = new RoutingService(config, producer, streams, rest, applicationServer, heartbeats);
-        streams.setStateListener(service::onStateChange);
+        streams.setStateListener((newState, oldState) -> {
+            if (newState == KafkaStreams.State.RUNNING) {
+                restored.set(true);
+            }
+            service.onStateChange(newState, oldState);
+        });
         streams.setUncaughtExceptionHandler(error -> {
             log.error("Stream thread of {} failed; replacing it", config.applicationId(), error);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
@@ -167,6 +180,14 @@ public final class RoutingService implements AutoCloseable {
 
     public RoutingConfig config() {
         return config;
+    }
+
+    /**
+     * Returns the load-balancer addresses this instance heartbeats now: every configured one when {@code lb.role} is
+     * active, and those it took over when it is a standby.
+     */
+    public Set<String> heartbeatedAddresses() {
+        return heartbeats.servedAddresses();
     }
 
     /**

@@ -16,12 +16,15 @@ import org.apache.kafka.streams.state.Stores;
  *
  * <pre>
  * backbone.dns-records   ─▶ dns-records-update   ─▶ global store dns-records        (every instance has all)
- * backbone.lb-heartbeats ─▶ lb-heartbeats-update ─▶ global store lb-heartbeats
+ * backbone.lb-heartbeats ─▶ lb-heartbeats-update ─▶ global store lb-heartbeats, and the in-memory Membership
  * backbone.client-requests ─▶ route-request ─┬▶ backbone.routed-requests
  *                             │               ├▶ backbone.responses (errors)
  *                             │               └▶ backbone.dead-letters
  *                             └─ stores client-dns-cache and client-dns-cache-expiry
  * </pre>
+ *
+ * The route processor also runs a wall-clock punctuator every {@code heartbeat.check.interval.ms} that marks silent
+ * load balancers and app servers DOWN, because stream time stalls while no requests arrive.
  *
  * Every node and store has an explicit name, kept in the constants below. The only internal topics are the changelogs
  * of {@link #CLIENT_DNS_CACHE_STORE} and {@link #CLIENT_DNS_CACHE_EXPIRY_STORE}, named
@@ -71,14 +74,19 @@ public final class RoutingTopology {
      * @param deadLetters where malformed DNS records and heartbeats go; called on the global stream thread
      */
     public static Topology build(RoutingConfig config, MeterRegistry registry, DeadLetterSink deadLetters) {
+        return build(config, registry, deadLetters, new LoadBalancing(config, registry));
+    }
+
+    /** Builds the topology around load-balancer state that the caller also reads, such as the REST API. */
+    static Topology build(RoutingConfig config, MeterRegistry registry, DeadLetterSink deadLetters,
+                          LoadBalancing loadBalancing) {
         var metrics = new RoutingMetrics(registry);
-        var balancer = new PoolBalancer(config.maglevTableSize(), members -> metrics.tableRebuilt());
         var topology = new Topology();
-        addGlobalStores(topology, config, metrics, deadLetters);
+        addGlobalStores(topology, config, metrics, deadLetters, loadBalancing.membership());
 
         topology.addSource(CLIENT_REQUESTS_SOURCE, Topics.CLIENT_REQUESTS.keySerde().deserializer(),
                 Topics.CLIENT_REQUESTS.valueSerde().deserializer(), Topics.CLIENT_REQUESTS.name());
-        topology.addProcessor(ROUTE_PROCESSOR, () -> new RouteRequestProcessor(config, balancer, metrics),
+        topology.addProcessor(ROUTE_PROCESSOR, () -> new RouteRequestProcessor(config, loadBalancing, metrics),
                 CLIENT_REQUESTS_SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(
                         Stores.persistentKeyValueStore(CLIENT_DNS_CACHE_STORE), Serdes.String(), new JsonSerde<>(CachedAnswer.class))
@@ -97,7 +105,7 @@ public final class RoutingTopology {
     }
 
     private static void addGlobalStores(Topology topology, RoutingConfig config, RoutingMetrics metrics,
-                                        DeadLetterSink deadLetters) {
+                                        DeadLetterSink deadLetters, Membership membership) {
         // In-memory, because a global store is rebuilt from its compacted topic at every start anyway.
         topology.addGlobalStore(
                 Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(DNS_RECORDS_STORE), Serdes.String(),
@@ -110,6 +118,6 @@ public final class RoutingTopology {
                         Topics.jsonSerde(Topics.LB_HEARTBEATS)).withLoggingDisabled(),
                 HEARTBEATS_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), Topics.LB_HEARTBEATS.name(),
                 HEARTBEATS_PROCESSOR,
-                () -> new HeartbeatsUpdater(HEARTBEATS_STORE, deadLetters, config.applicationId(), metrics));
+                () -> new HeartbeatsUpdater(HEARTBEATS_STORE, deadLetters, config.applicationId(), metrics, membership));
     }
 }

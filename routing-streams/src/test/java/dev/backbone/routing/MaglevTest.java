@@ -120,4 +120,71 @@ class MaglevTest {
         assertThatThrownBy(() -> Maglev.build(Map.of("a", 0), 7)).hasMessageContaining("weight");
         assertThatThrownBy(() -> Maglev.build(servers(10), 7)).hasMessageContaining("larger than the sum");
     }
+
+    @Test
+    void weightedTableIgnoresJoinOrder() {
+        var joined = new LinkedHashMap<String, Integer>();
+        joined.put("app-1", 1);
+        joined.put("app-2", 4);
+        joined.put("app-3", 2);
+        var reversed = new LinkedHashMap<String, Integer>();
+        reversed.put("app-3", 2);
+        reversed.put("app-2", 4);
+        reversed.put("app-1", 1);
+
+        var a = Maglev.build(joined, Maglev.DEFAULT_TABLE_SIZE);
+        var b = Maglev.build(reversed, Maglev.DEFAULT_TABLE_SIZE);
+
+        for (int slot = 0; slot < a.tableSize(); slot++) {
+            assertThat(b.serverAt(slot)).isEqualTo(a.serverAt(slot));
+        }
+    }
+
+    @Test
+    void weightsSetShareOfKeys() {
+        var weights = Map.of("app-1", 1, "app-2", 2, "app-3", 1);
+        var table = Maglev.build(weights, Maglev.DEFAULT_TABLE_SIZE);
+        Map<String, Integer> counts = new HashMap<>();
+        for (int i = 0; i < KEYS; i++) {
+            counts.merge(table.lookup("client-" + i), 1, Integer::sum);
+        }
+        assertThat((double) counts.get("app-2") / KEYS).isBetween(0.48, 0.52);
+        assertThat((double) counts.get("app-1") / KEYS).isBetween(0.23, 0.27);
+    }
+
+    @Test
+    void preferenceStartsWithLookupAndIsDistinct() {
+        var table = Maglev.build(servers(10), Maglev.DEFAULT_TABLE_SIZE);
+        for (int i = 0; i < 100; i++) {
+            String key = "client-" + i;
+            List<String> order = table.preference(key, 10);
+            assertThat(order).hasSize(10).doesNotHaveDuplicates();
+            assertThat(order.get(0)).isEqualTo(table.lookup(key));
+            assertThat(table.preference(key, 3)).isEqualTo(order.subList(0, 3));
+        }
+    }
+
+    @Test
+    void preferenceSpreadsSecondChoices() {
+        var table = Maglev.build(servers(10), Maglev.DEFAULT_TABLE_SIZE);
+        Map<String, Integer> secondChoices = new HashMap<>();
+        for (int i = 0; i < 10_000; i++) {
+            String key = "client-" + i;
+            if (table.lookup(key).equals("app-1")) {
+                secondChoices.merge(table.preference(key, 2).get(1), 1, Integer::sum);
+            }
+        }
+        assertThat(secondChoices).as("the keys of app-1 spill to every other server").hasSize(9);
+    }
+
+    @Test
+    void firstAcceptedWalksPreferenceOrder() {
+        var table = Maglev.build(servers(5), 101);
+        List<String> order = table.preference("key-1", 5);
+
+        assertThat(table.firstAccepted("key-1", server -> true)).isEqualTo(order.get(0));
+        assertThat(table.firstAccepted("key-1", server -> !server.equals(order.get(0)))).isEqualTo(order.get(1));
+        assertThat(table.firstAccepted("key-1", server -> server.equals(order.get(4)))).isEqualTo(order.get(4));
+        assertThat(table.firstAccepted("key-1", server -> false)).isNull();
+    }
 }

@@ -23,7 +23,7 @@ class RoutingApiHandlerTest {
     void startServer() {
         server = RestServer.bind("127.0.0.1", 0);
         // No admin or query API: every request in these tests must get its response before reaching them.
-        server.start(new RoutingApiHandler(null, null, new SimpleMeterRegistry(), null, "127.0.0.1:" + server.port()));
+        server.start(new RoutingApiHandler(null, null, null, new SimpleMeterRegistry(), null, "127.0.0.1:" + server.port()));
     }
 
     @AfterEach

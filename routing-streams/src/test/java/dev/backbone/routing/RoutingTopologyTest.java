@@ -42,6 +42,8 @@ class RoutingTopologyTest {
     private static final String POOL = "shop";
     /** TopologyTestDriver reports one partition for every topic; PartitionersTest covers other reply partitions. */
     private static final int REPLY_PARTITION = 0;
+    /** For tests about DNS that let heartbeats time out: a DOWN server is UP again after one heartbeat. */
+    private static final Map<String, String> ONE_HEARTBEAT_RISES = Map.of("heartbeat.rise.count", "1");
 
     @TempDir
     Path stateDir;
@@ -314,7 +316,8 @@ class RoutingTopologyTest {
     /** DNS semantics: an answer once given cannot be recalled, so deleting a record takes effect at the TTL. */
     @Test
     void recordDeletedWhileCachedServedUntilTtl() {
-        start();
+        // Time jumps past the heartbeat timeout; one heartbeat brings each server back.
+        start(ONE_HEARTBEAT_RISES);
         healthyShop(30);
 
         assertThat(routeOne("client-1", HOST).resolvedBy()).isEqualTo("global");
@@ -420,7 +423,8 @@ class RoutingTopologyTest {
 
     @Test
     void waterfallSkipsDeadLoadBalancer() {
-        start();
+        // Time jumps past the heartbeat timeout; one heartbeat brings each server back.
+        start(ONE_HEARTBEAT_RISES);
         healthyShop(0);
         var order = AddressOrder.forClient(List.of("lb-1", "lb-2"), "client-1", HOST, 1);
         String first = order.get(0);
@@ -750,7 +754,8 @@ class RoutingTopologyTest {
 
     @Test
     void ttlExpiryMidStreamServesNewRecord() {
-        start();
+        // Time jumps past the heartbeat timeout; one heartbeat brings each server back.
+        start(ONE_HEARTBEAT_RISES);
         healthyShop(10);
 
         assertThat(routeOne("client-1", HOST).resolvedBy()).isEqualTo("global");
@@ -819,7 +824,8 @@ class RoutingTopologyTest {
 
     @Test
     void purgeUsesExpiryIndex() {
-        start(Map.of("dns.cache.purge.interval.ms", "60000"));
+        // Time jumps past the heartbeat timeout; one heartbeat brings each server back.
+        start(Map.of("dns.cache.purge.interval.ms", "60000", "heartbeat.rise.count", "1"));
         healthyShop(5);
         routeOne("client-1", HOST);
         advance(Duration.ofSeconds(6));

@@ -10,7 +10,9 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -42,7 +44,7 @@ class StorageIT {
     void migrateTwiceIsNoOp() throws SQLException {
         Database.migrate(pool);
 
-        assertThat(queryLong("SELECT count(*) FROM flyway_schema_history WHERE success")).isEqualTo(2);
+        assertThat(queryLong("SELECT count(*) FROM flyway_schema_history WHERE success")).isEqualTo(3);
     }
 
     @Test
@@ -58,6 +60,8 @@ class StorageIT {
         // relreplident 'f' means REPLICA IDENTITY FULL: change events carry the whole old row.
         assertThat(queryString("SELECT relreplident FROM pg_class WHERE relname = 'products'")).isEqualTo("f");
         assertThat(queryString("SELECT relreplident FROM pg_class WHERE relname = 'categories'")).isEqualTo("f");
+        assertThat(queryString("SELECT relreplident FROM pg_class WHERE relname = 'accounts'")).isEqualTo("f");
+        assertThat(queryString("SELECT relreplident FROM pg_class WHERE relname = 'static_assets'")).isEqualTo("f");
     }
 
     @Test
@@ -84,7 +88,8 @@ class StorageIT {
         assertThat(firstSeed.categoriesInserted()).isEqualTo(CATEGORIES);
         assertThat(firstSeed.productsInserted()).isEqualTo(PRODUCTS);
         assertThat(queryLong("SELECT count(*) FROM categories")).isEqualTo(CATEGORIES);
-        assertThat(queryLong("SELECT count(*) FROM products")).isEqualTo(PRODUCTS);
+        // Other tests insert products after the seeded ids.
+        assertThat(queryLong("SELECT count(*) FROM products WHERE id <= " + PRODUCTS)).isEqualTo(PRODUCTS);
         assertThat(queryLong("SELECT count(*) FROM products WHERE version = 1 AND price_cents >= 0 AND stock >= 0"))
                 .isGreaterThan(PRODUCTS - 10);
     }
@@ -95,7 +100,9 @@ class StorageIT {
 
         assertThat(again.categoriesInserted()).isZero();
         assertThat(again.productsInserted()).isZero();
-        assertThat(queryLong("SELECT count(*) FROM products")).isEqualTo(PRODUCTS);
+        assertThat(again.accountsInserted()).isZero();
+        assertThat(again.assetsWritten()).isZero();
+        assertThat(queryLong("SELECT count(*) FROM products WHERE id <= " + PRODUCTS)).isEqualTo(PRODUCTS);
     }
 
     @Test
@@ -118,6 +125,23 @@ class StorageIT {
             // Products 1 to 100 are left out: other tests in this class update a few of them.
             assertThat(otherDigest).isEqualTo(queryString(digest));
         }
+    }
+
+    @Test
+    void seederInsertsAccountsAndAssets() throws SQLException {
+        assertThat(firstSeed.accountsInserted()).isEqualTo(CatalogueSeeder.DEFAULT_ACCOUNTS);
+        assertThat(firstSeed.assetsWritten()).isEqualTo(CatalogueSeeder.ASSETS.size());
+        long verified = queryLong("SELECT count(*) FROM accounts WHERE verified");
+        assertThat(verified).isBetween(1L, (long) CatalogueSeeder.DEFAULT_ACCOUNTS - 1);
+    }
+
+    @Test
+    void seederMovesProductIdsPastSeededRows() {
+        WriteResult<Product> inserted = new ProductRepository(pool).insert(new NewProduct(1, "New kettle", "", 2_500, 3));
+
+        assertThat(inserted.status()).isEqualTo(WriteResult.Status.WRITTEN);
+        assertThat(inserted.row().id()).isGreaterThan(PRODUCTS);
+        assertThat(inserted.row().version()).isEqualTo(1);
     }
 
     @Test
@@ -164,6 +188,170 @@ class StorageIT {
     @Test
     void repositoryUpdateOfUnknownIdIsEmpty() {
         assertThat(new ProductRepository(pool).update(PRODUCTS + 1, new ProductUpdate("x", null, null, null))).isEmpty();
+    }
+
+    @Test
+    void updateWithExpectedVersionChecksIt() throws SQLException {
+        var repository = new ProductRepository(pool);
+        long version = queryLong("SELECT version FROM products WHERE id = 30");
+
+        WriteResult<Product> stale = repository.update(30, new ProductUpdate(null, null, null, 9), OptionalLong.of(version + 10));
+        WriteResult<Product> current = repository.update(30, new ProductUpdate(null, null, null, 9), OptionalLong.of(version));
+
+        assertThat(stale.status()).isEqualTo(WriteResult.Status.VERSION_MISMATCH);
+        assertThat(stale.currentVersion()).isEqualTo(version);
+        assertThat(current.status()).isEqualTo(WriteResult.Status.WRITTEN);
+        assertThat(current.row().version()).isEqualTo(version + 1);
+        assertThat(current.row().stock()).isEqualTo(9);
+    }
+
+    @Test
+    void updateWithExpectedVersionOfUnknownIdIsNotFound() {
+        WriteResult<Product> result = new ProductRepository(pool).update(PRODUCTS + 10_000, new ProductUpdate("x", null, null, null),
+                OptionalLong.of(1));
+
+        assertThat(result.status()).isEqualTo(WriteResult.Status.NOT_FOUND);
+    }
+
+    @Test
+    void deleteChecksExpectedVersion() throws SQLException {
+        var repository = new ProductRepository(pool);
+        long id = repository.insert(new NewProduct(2, "Doomed lamp", "", 100, 1)).row().id();
+
+        WriteResult<Product> stale = repository.delete(id, OptionalLong.of(2));
+        WriteResult<Product> deleted = repository.delete(id, OptionalLong.of(1));
+        WriteResult<Product> again = repository.delete(id, OptionalLong.empty());
+
+        assertThat(stale.status()).isEqualTo(WriteResult.Status.VERSION_MISMATCH);
+        assertThat(stale.currentVersion()).isEqualTo(1);
+        assertThat(deleted.status()).isEqualTo(WriteResult.Status.WRITTEN);
+        assertThat(deleted.row().name()).isEqualTo("Doomed lamp");
+        assertThat(again.status()).isEqualTo(WriteResult.Status.NOT_FOUND);
+        assertThat(queryLong("SELECT count(*) FROM products WHERE id = " + id)).isZero();
+    }
+
+    @Test
+    void insertIntoUnknownCategoryIsRejected() {
+        WriteResult<Product> result = new ProductRepository(pool).insert(new NewProduct(CATEGORIES + 1, "Orphan", "", 1, 1));
+
+        assertThat(result.status()).isEqualTo(WriteResult.Status.CATEGORY_NOT_FOUND);
+    }
+
+    @Test
+    void categoryPagesListProductsInIdOrder() throws SQLException {
+        var repository = new ProductRepository(pool);
+        long inCategory = queryLong("SELECT count(*) FROM products WHERE category_id = 4");
+        int size = 7;
+        int lastPage = (int) ((inCategory + size - 1) / size);
+
+        CategoryPage first = repository.findByCategory(4, 1, size).orElseThrow();
+        CategoryPage second = repository.findByCategory(4, 2, size).orElseThrow();
+        CategoryPage last = repository.findByCategory(4, lastPage, size).orElseThrow();
+        CategoryPage past = repository.findByCategory(4, lastPage + 1, size).orElseThrow();
+
+        assertThat(first.category()).isEqualTo(new Category(4, queryString("SELECT name FROM categories WHERE id = 4")));
+        assertThat(first.products()).hasSize(size).allMatch(product -> product.categoryId() == 4);
+        assertThat(first.products()).extracting(Product::id).isSorted();
+        assertThat(second.products().get(0).id()).isGreaterThan(first.products().get(size - 1).id());
+        assertThat(first.hasMore()).isTrue();
+        assertThat(last.hasMore()).isFalse();
+        assertThat(last.products()).hasSize((int) (inCategory - (long) (lastPage - 1) * size));
+        assertThat(past.products()).isEmpty();
+        assertThat(past.hasMore()).isFalse();
+    }
+
+    @Test
+    void categoryPageOfUnknownCategoryIsEmpty() {
+        assertThat(new ProductRepository(pool).findByCategory(CATEGORIES + 1, 1, 10)).isEmpty();
+    }
+
+    @Test
+    void categoryPageSizeIsLimited() {
+        var repository = new ProductRepository(pool);
+
+        assertThatThrownBy(() -> repository.findByCategory(1, 1, ProductRepository.MAX_PAGE_SIZE + 1))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("size");
+        assertThatThrownBy(() -> repository.findByCategory(1, 0, 10))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("page");
+    }
+
+    @Test
+    void accountRepositoryReadsAccounts() throws SQLException {
+        var repository = new AccountRepository(pool);
+
+        Account account = repository.findById(5).orElseThrow();
+        List<Long> verified = repository.findVerifiedIds(1_000);
+
+        assertThat(account.email()).isEqualTo("user5@example.com");
+        assertThat(account.version()).isEqualTo(1);
+        assertThat(account.verified()).isEqualTo(verified.contains(5L));
+        assertThat(verified).hasSize((int) queryLong("SELECT count(*) FROM accounts WHERE verified")).isSorted();
+        assertThat(repository.findVerifiedIds(2)).hasSize(2);
+        assertThat(repository.findById(CatalogueSeeder.DEFAULT_ACCOUNTS + 1)).isEmpty();
+    }
+
+    @Test
+    void accountUpdateBumpsVersion() throws SQLException {
+        execute("UPDATE accounts SET verified = NOT verified WHERE id = 9");
+
+        assertThat(new AccountRepository(pool).findById(9).orElseThrow().version()).isEqualTo(2);
+    }
+
+    @Test
+    void seededAssetsAreReadable() {
+        var repository = new StaticAssetRepository(pool);
+
+        StaticAsset css = repository.findByPath("/css/site.css").orElseThrow();
+        StaticAsset featured = repository.findByPath("/data/featured.json").orElseThrow();
+        StaticAsset generated = repository.findByPath("/docs/catalogue.html").orElseThrow();
+        StaticAsset members = repository.findByPath("/members/guide.html").orElseThrow();
+
+        assertThat(css.contentType()).isEqualTo("text/css; charset=utf-8");
+        assertThat(css.body()).startsWith("body {");
+        assertThat(css.contentSha256()).isEqualTo(StaticAsset.sha256(css.body())).hasSize(64);
+        assertThat(css.requiresAuth()).isFalse();
+        assertThat(featured.surrogateKeys()).containsExactly("product:1", "product:2", "product:3");
+        assertThat(generated.body()).hasSize(64 * 1024).startsWith("<!-- generated asset /docs/catalogue.html").endsWith("-->\n");
+        assertThat(repository.findByPath("/docs/catalogue.html").orElseThrow().body()).isEqualTo(generated.body());
+        assertThat(members.requiresAuth()).isTrue();
+        assertThat(repository.findByPath("/css/missing.css")).isEmpty();
+    }
+
+    @Test
+    void assetUpsertBumpsVersionOnlyOnChange() {
+        var repository = new StaticAssetRepository(pool);
+        var content = new StaticAssetRepository.AssetContent("/txt/notes.txt", "text/plain", "first", null, List.of(), false);
+
+        assertThat(repository.upsert(content)).isTrue();
+        assertThat(repository.upsert(content)).isFalse();
+        assertThat(repository.findByPath("/txt/notes.txt").orElseThrow().version()).isEqualTo(1);
+        assertThat(repository.upsert(new StaticAssetRepository.AssetContent("/txt/notes.txt", "text/plain", "second", null,
+                List.of("category:2"), false))).isTrue();
+
+        StaticAsset changed = repository.findByPath("/txt/notes.txt").orElseThrow();
+        assertThat(changed.version()).isEqualTo(2);
+        assertThat(changed.body()).isEqualTo("second");
+        assertThat(changed.surrogateKeys()).containsExactly("category:2");
+    }
+
+    @Test
+    void assetContentAcceptsTextOnly() {
+        assertThatThrownBy(() -> new StaticAssetRepository.AssetContent("/img/photo.png", "image/png", "x", null, List.of(), false))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("contentType=image/png");
+        assertThatThrownBy(() -> new StaticAssetRepository.AssetContent("/a/../b.css", "text/css", "x", null, List.of(), false))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("path=/a/../b.css");
+        assertThatThrownBy(() -> new StaticAssetRepository.AssetContent("/a.css", "text/css", "x", 10, List.of(), false))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("exactly one of body and generatedBytes");
+    }
+
+    @Test
+    void databaseRejectsUnsafeAssetRows() {
+        for (String path : new String[] {"/a/../b.css", "/a/./b.css", "/a//b.css", "/a/%2e%2e/b.css", "/..", "relative.css"}) {
+            assertThatThrownBy(() -> execute("INSERT INTO static_assets (path, content_type, body) VALUES ('" + path
+                    + "', 'text/css', 'x')")).as(path).isInstanceOf(SQLException.class).hasMessageContaining("static_assets");
+        }
+        assertThatThrownBy(() -> execute("INSERT INTO static_assets (path, content_type, body) VALUES ('/p.png', 'image/png', 'x')"))
+                .isInstanceOf(SQLException.class).hasMessageContaining("static_assets_text_content_type");
     }
 
     @Test

@@ -163,6 +163,77 @@ class VersionedCacheTest {
     }
 
     @Test
+    void negativeEntryExpiresAfterNegativeTtl() {
+        var nanos = new AtomicLong();
+        var timed = new VersionedCache<Long, String>(VersionedCache.Config.of(100, TTL, Duration.ofSeconds(5)), nanos::get);
+        var loads = new AtomicLong();
+
+        timed.get(5L, id -> {
+            loads.incrementAndGet();
+            return Optional.empty();
+        });
+        assertThat(timed.lookup(5L).kind()).isEqualTo(CacheLookup.Kind.ABSENT);
+
+        nanos.addAndGet(Duration.ofSeconds(5).toNanos());
+        assertThat(timed.lookup(5L).kind()).isEqualTo(CacheLookup.Kind.MISS);
+        assertThat(loads).hasValue(1);
+    }
+
+    @Test
+    void insertInvalidationEvictsNegativeEntry() {
+        var negative = new VersionedCache<Long, String>(VersionedCache.Config.of(100, TTL, Duration.ofSeconds(5)));
+        assertThat(negative.fillAbsent(5L, negative.lease())).isTrue();
+
+        assertThat(negative.invalidate(5L, 1)).isTrue();
+
+        assertThat(negative.lookup(5L).kind()).isEqualTo(CacheLookup.Kind.MISS);
+        assertThat(negative.fillAbsent(5L, negative.lease())).as("the row exists at version 1 now").isFalse();
+        assertThat(negative.fill(5L, negative.lease(), "v1", 1)).isTrue();
+    }
+
+    @Test
+    void negativeFillRacingInsertIsRefused() {
+        var negative = new VersionedCache<Long, String>(VersionedCache.Config.of(100, TTL, Duration.ofSeconds(5)));
+        VersionedCache.Lease lease = negative.lease();
+
+        negative.invalidate(5L, 1);
+
+        assertThat(negative.fillAbsent(5L, lease)).isFalse();
+        assertThat(negative.lookup(5L).kind()).isEqualTo(CacheLookup.Kind.MISS);
+    }
+
+    @Test
+    void negativeEntriesOffByDefault() {
+        assertThat(cache.fillAbsent(5L, cache.lease())).isFalse();
+        assertThat(cache.lookup(5L).kind()).isEqualTo(CacheLookup.Kind.MISS);
+        assertThat(cache.stats().refusedFills()).isZero();
+    }
+
+    @Test
+    void noExpiryKeepsValueForever() {
+        var nanos = new AtomicLong();
+        var forever = new VersionedCache<Long, String>(VersionedCache.Config.of(10, VersionedCache.NO_EXPIRY), nanos::get);
+        forever.fill(1L, forever.lease(), "v1", 1);
+
+        nanos.addAndGet(Duration.ofDays(3650).toNanos());
+
+        assertThat(forever.getIfPresent(1L)).contains("v1");
+    }
+
+    @Test
+    void refusedFillKeepsExpiryOfCurrentValue() {
+        var nanos = new AtomicLong();
+        var timed = new VersionedCache<Long, String>(VersionedCache.Config.of(100, TTL), nanos::get);
+        timed.fill(1L, timed.lease(), "v3", 3);
+
+        nanos.addAndGet(TTL.toNanos() - 1);
+        timed.fill(1L, timed.lease(), "v2", 2);
+        nanos.addAndGet(1);
+
+        assertThat(timed.getIfPresent(1L)).as("an older fill does not extend the newer value's life").isEmpty();
+    }
+
+    @Test
     void metersReadTheCounters() {
         var registry = new SimpleMeterRegistry();
         cache.bindTo(registry, "product");
@@ -180,6 +251,8 @@ class VersionedCacheTest {
         assertThat(registry.get("backbone.cache.fills.refused").tags("cache", "product").functionCounter().count())
                 .isEqualTo(1.0);
         assertThat(registry.get("backbone.cache.size").tags("cache", "product").gauge().value()).isEqualTo(1.0);
+        assertThat(registry.get("backbone.cache.gets").tags("cache", "product", "tier", "l1", "result", "hit")
+                .functionCounter().count()).isEqualTo(1.0);
     }
 
     private static void await(CountDownLatch latch) {

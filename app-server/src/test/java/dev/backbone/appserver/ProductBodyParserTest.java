@@ -3,14 +3,15 @@ package dev.backbone.appserver;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.backbone.storage.NewProduct;
 import dev.backbone.storage.ProductUpdate;
 import org.junit.jupiter.api.Test;
 
-class ProductUpdateParserTest {
+class ProductBodyParserTest {
 
     @Test
     void everyFieldIsParsed() throws Exception {
-        ProductUpdate update = ProductUpdateParser.parse(
+        ProductUpdate update = ProductBodyParser.parseUpdate(
                 "{\"name\":\"Lamp\",\"description\":\"\",\"priceCents\":1999,\"stock\":0}");
 
         assertThat(update).isEqualTo(new ProductUpdate("Lamp", "", 1999L, 0));
@@ -18,7 +19,7 @@ class ProductUpdateParserTest {
 
     @Test
     void absentFieldsStayNull() throws Exception {
-        assertThat(ProductUpdateParser.parse("{\"stock\":5}")).isEqualTo(new ProductUpdate(null, null, null, 5));
+        assertThat(ProductBodyParser.parseUpdate("{\"stock\":5}")).isEqualTo(new ProductUpdate(null, null, null, 5));
     }
 
     @Test
@@ -93,7 +94,42 @@ class ProductUpdateParserTest {
         assertThat(error.value()).hasSize(InvalidInputException.MAX_SHOWN_VALUE_LENGTH + 3).endsWith("...");
     }
 
+    @Test
+    void newProductIsParsed() throws Exception {
+        NewProduct product = ProductBodyParser.parseNew(
+                "{\"categoryId\":3,\"name\":\"Kettle\",\"priceCents\":2500,\"stock\":4}");
+
+        assertThat(product).isEqualTo(new NewProduct(3, "Kettle", "", 2500, 4));
+    }
+
+    @Test
+    void newProductNamesMissingField() {
+        InvalidInputException error = catchThrowableOfType(InvalidInputException.class,
+                () -> ProductBodyParser.parseNew("{\"categoryId\":3,\"name\":\"Kettle\",\"stock\":4}"));
+
+        assertThat(error.field()).isEqualTo("priceCents");
+        assertThat(error.getMessage()).isEqualTo("field priceCents is missing");
+    }
+
+    @Test
+    void newProductRejectsIdAndVersion() {
+        InvalidInputException error = catchThrowableOfType(InvalidInputException.class,
+                () -> ProductBodyParser.parseNew("{\"id\":3,\"categoryId\":1,\"name\":\"x\",\"priceCents\":1,\"stock\":1}"));
+
+        assertThat(error.field()).isEqualTo("id");
+        assertThat(error.accepted()).isEqualTo("one of categoryId, name, description, priceCents, stock");
+    }
+
+    @Test
+    void newProductRejectsNegativeCategory() {
+        InvalidInputException error = catchThrowableOfType(InvalidInputException.class,
+                () -> ProductBodyParser.parseNew("{\"categoryId\":-1,\"name\":\"x\",\"priceCents\":1,\"stock\":1}"));
+
+        assertThat(error.field()).isEqualTo("categoryId");
+        assertThat(error.value()).isEqualTo("-1");
+    }
+
     private static InvalidInputException invalid(String body) {
-        return catchThrowableOfType(InvalidInputException.class, () -> ProductUpdateParser.parse(body));
+        return catchThrowableOfType(InvalidInputException.class, () -> ProductBodyParser.parseUpdate(body));
     }
 }
