@@ -121,4 +121,63 @@ class RoutingConfigTest {
         assertThatThrownBy(() -> RoutingConfig.from(settings))
                 .hasMessageContaining("application.server is not set and rest.host=0.0.0.0");
     }
+
+    @Test
+    void loadBalancerDefaults() {
+        var config = RoutingConfig.from(Settings.of(Map.of("bootstrap.servers", "127.0.0.1:9092",
+                "state.dir", stateDir.toString())));
+
+        assertThat(config.heartbeatRiseCount()).isEqualTo(2);
+        assertThat(config.heartbeatCheckIntervalMs()).isEqualTo(500);
+        assertThat(config.heartbeatMaxAgeMs()).isEqualTo(30_000);
+        assertThat(config.lbRole()).isEqualTo(RoutingConfig.LbRole.ACTIVE);
+        assertThat(config.lbStandbyTakeoverMs()).isEqualTo(2_000);
+        var shop = config.poolSettings("shop");
+        assertThat(shop.hashKey().configValue()).isEqualTo("client");
+        assertThat(shop.boundedLoads()).isFalse();
+        assertThat(shop.loadWindowMs()).isEqualTo(60_000);
+        assertThat(config.poolSettings("unlisted")).isEqualTo(config.defaultPoolSettings());
+    }
+
+    @Test
+    void poolSettingsOverrideDefaults() {
+        var config = RoutingConfig.from(Settings.of(Map.of("bootstrap.servers", "127.0.0.1:9092",
+                "state.dir", stateDir.toString(),
+                "lb.pools", "shop,search",
+                "lb.bounded.load.factor", "1.5",
+                "pool.shop.hash.key", "Header:X-Session-Id",
+                "pool.search.hash.key", "path",
+                "pool.search.bounded.load.factor", "1.25",
+                "pool.search.load.window.ms", "10000")));
+
+        var shop = config.poolSettings("shop");
+        assertThat(shop.hashKey().kind()).isEqualTo(RoutingConfig.HashKey.HEADER);
+        assertThat(shop.hashKey().header()).isEqualTo("x-session-id");
+        assertThat(shop.boundedLoadFactor()).as("from lb.bounded.load.factor").isEqualTo(1.5);
+        var search = config.poolSettings("search");
+        assertThat(search.hashKey().kind()).isEqualTo(RoutingConfig.HashKey.PATH);
+        assertThat(search.boundedLoadFactor()).isEqualTo(1.25);
+        assertThat(search.loadWindowMs()).isEqualTo(10_000);
+    }
+
+    @Test
+    void invalidLoadBalancerKeysReported() {
+        var settings = Settings.of(Map.of(
+                "bootstrap.servers", "127.0.0.1:9092",
+                "lb.pools", "shop",
+                "pool.shop.hash.key", "header:",
+                "pool.shop.bounded.load.factor", "0.8",
+                "pool.shop.load.window.ms", "900000",
+                "heartbeat.max.age.ms", "1000",
+                "lb.role", "standby",
+                "lb.standby.takeover.ms", "3000"));
+
+        assertThatThrownBy(() -> RoutingConfig.from(settings))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("pool.shop.hash.key=header: is not accepted")
+                .hasMessageContaining("pool.shop.bounded.load.factor=0.8 is not accepted")
+                .hasMessageContaining("pool.shop.load.window.ms=900000 is out of range")
+                .hasMessageContaining("heartbeat.max.age.ms=1000 is below heartbeat.timeout.ms=3000")
+                .hasMessageContaining("lb.standby.takeover.ms=3000 is not below heartbeat.timeout.ms=3000");
+    }
 }
