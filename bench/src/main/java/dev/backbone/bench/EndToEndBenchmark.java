@@ -25,7 +25,6 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -234,26 +233,11 @@ public final class EndToEndBenchmark implements Callable<Integer> {
         long total = Math.round(rate * duration.toSeconds());
         var random = new java.util.SplittableRandom(11);
         var zipf = new dev.backbone.launcher.ZipfDistribution(10_000, 1.0);
-        long intervalNanos = (long) (1e9 / rate);
-        Iterator<OpenLoopRunner.Scheduled> schedule = new Iterator<>() {
-            private long index;
-
-            @Override
-            public boolean hasNext() {
-                return index < total;
-            }
-
-            @Override
-            public OpenLoopRunner.Scheduled next() {
-                if (!hasNext()) {
-                    throw new NoSuchElementException();
-                }
-                long offset = index++ * intervalNanos;
-                var request = new RequestSender.Request("GET", "/products/" + zipf.sample(random), LocalStack.SITE,
-                        "client-" + random.nextInt(1000), "eu-west", "DE", null);
-                return new OpenLoopRunner.Scheduled(offset, request, false);
-            }
-        };
+        Iterator<OpenLoopRunner.Scheduled> schedule = OpenLoopRunner.constantRate(total, rate, offsetNanos -> {
+            var request = new RequestSender.Request("GET", "/products/" + zipf.sample(random), LocalStack.SITE,
+                    "client-" + random.nextInt(1000), "eu-west", "DE", null);
+            return new OpenLoopRunner.Scheduled(offsetNanos, request, false);
+        });
         try (var sender = new HttpRequestSender(stack.frontDoorUri(), Duration.ofSeconds(30))) {
             RunResult result = new OpenLoopRunner(sender, 1024, new PrintStream(java.io.OutputStream.nullOutputStream())).run(schedule, total);
             if (result.count(200, 299) != total) {

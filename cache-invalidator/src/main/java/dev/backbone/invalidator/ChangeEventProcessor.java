@@ -205,6 +205,8 @@ final class ChangeEventProcessor implements AutoCloseable {
             return Optional.empty();
         }
 
+        // NOTE: records published but not committed before a crash are replayed after the restart without being
+        // counted, because only the records before the committed offset are read back.
         if (duplicates.seenBefore(change)) {
             // Invalidating again is harmless, so a duplicate is processed like any change, only counted.
             metrics.duplicate();
@@ -268,7 +270,7 @@ final class ChangeEventProcessor implements AutoCloseable {
         commitUncommitted();
     }
 
-    /** Publishes waiting purges when the loop is woken up to stop; a failure leaves them to the replay after restart. */
+    /** Publishes waiting purges when the loop is woken up to stop. After a failure, the replay after a restart covers them. */
     private void flushPurgesOnStop() {
         try {
             flushPurges();

@@ -9,7 +9,7 @@ import java.util.Map;
  * captured after its last stored offset, and a consumer replays the records after its last committed offset.
  * Both are harmless because invalidations and purges are idempotent; they are counted so that a replay is visible.
  *
- * <p>The memory holds at most {@code capacity} identities and forgets the oldest first. Not thread-safe.
+ * <p>The memory keeps at most {@code capacity} identities and drops the oldest first. Not thread-safe.
  */
 final class DuplicateDetector {
 

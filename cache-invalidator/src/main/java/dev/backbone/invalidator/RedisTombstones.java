@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  *   <li>A fill must compare and set atomically (a Lua script or {@code WATCH}): it may replace a tombstone only when
  *       {@code V >= 0} and the fill's version is at least {@code V}, or when {@code V = -1} and the fill read the
  *       database after {@code T}. It may replace a filled entry only with a higher version.</li>
- *   <li>The invalidator writes a tombstone unless the key holds a filled entry or a tombstone with a version at least
+ *   <li>The invalidator writes a tombstone unless the key contains a filled entry or a tombstone with a version at least
  *       the invalidation's {@code V}: a replayed, older invalidation then neither removes a newer entry nor weakens a
  *       newer tombstone. An invalidation with {@code V = -1} always writes its tombstone.</li>
  * </ul>
@@ -128,7 +128,7 @@ final class RedisTombstones implements AutoCloseable {
     }
 
     /**
-     * Writes the tombstones of one batch, pipelined, and waits for Redis to answer them all. Retries with backoff
+     * Writes the tombstones of one batch, pipelined, and waits for every reply. Retries with backoff
      * while Redis fails, logging a rate-limited warning.
      *
      * @throws IllegalStateException when closed while retrying, so that the caller does not commit the batch

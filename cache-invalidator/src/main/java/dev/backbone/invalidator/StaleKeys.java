@@ -7,8 +7,8 @@ import java.util.List;
  * What one row change makes stale.
  *
  * @param invalidations one invalidation per stale cache key of the app servers' L1 and L2 caches, each key once
- * @param surrogateKeys the CDN surrogate keys to purge, each once; a subset of the cache keys, because only catalogue
- *                      rows and static assets are served through the CDN
+ * @param surrogateKeys the CDN surrogate keys to purge, each once. They are a subset of the cache keys, because only
+ *                      catalogue rows and static assets are served through the CDN
  */
 record StaleKeys(List<Invalidation> invalidations, List<String> surrogateKeys) {
 

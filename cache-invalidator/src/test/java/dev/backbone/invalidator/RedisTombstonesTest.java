@@ -14,7 +14,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Runs against the real Redis server at 127.0.0.1:6379 and skips when none answers. */
+/** Runs against the real Redis server at 127.0.0.1:6379 and skips when none replies. */
 class RedisTombstonesTest {
 
     private static final long NOW_MS = 1_700_000_001_000L;

@@ -20,7 +20,7 @@ import java.util.UUID;
 final class TestRedis implements AutoCloseable {
 
     static final String URI = "redis://127.0.0.1:6379";
-    static final String SKIP_MESSAGE = "No Redis answers PING at " + URI + "; start redis-server to run this test";
+    static final String SKIP_MESSAGE = "No Redis server replies to PING at " + URI + "; start redis-server to run this test";
 
     private final RedisClient client;
     private final StatefulRedisConnection<String, String> connection;
@@ -31,14 +31,14 @@ final class TestRedis implements AutoCloseable {
         this.connection = connection;
     }
 
-    /** Connects, or skips the calling test with a message when no Redis answers PING. */
+    /** Connects, or skips the calling test with a message when no Redis server replies to PING. */
     static TestRedis connectOrSkip() {
         TestRedis redis = connectIfAvailable();
         assumeTrue(redis != null, SKIP_MESSAGE);
         return redis;
     }
 
-    /** Connects, or returns {@code null} when no Redis answers PING. */
+    /** Connects, or returns {@code null} when no Redis server replies to PING. */
     static TestRedis connectIfAvailable() {
         RedisURI uri = RedisURI.create(URI);
         uri.setTimeout(Duration.ofSeconds(2));

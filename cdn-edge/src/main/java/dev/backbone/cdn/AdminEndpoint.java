@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code POST /admin/purge} with {@code Authorization: Bearer <admin.token>} and a JSON body:
  * {@code {"surrogateKey": "product:42", "soft": false}} purges one surrogate key, {@code {"all": true}} everything.
- * {@code soft} is optional and false by default. Answers 200 with {@code {"purged": <cache keys>, "kind": ...}},
+ * {@code soft} is optional and false by default. Responds 200 with {@code {"purged": <cache keys>, "kind": ...}},
  * 400 for an invalid body, 401 without the right token, 403 when {@code admin.token} is not set, 404 for other admin
  * paths and 405 for other methods. Stateless and thread-safe.
  */
@@ -41,6 +41,7 @@ final class AdminEndpoint {
             return new EdgeResponse(405, List.of(new Header("Allow", "POST"), new Header("Content-Type", "application/json")),
                     bytes(error(method + " is not allowed; use POST")), CacheResult.PASS);
         }
+
         if (expectedAuthorization == null) {
             return json(403, error("the admin endpoint is disabled; set admin.token to enable it"));
         }
@@ -50,6 +51,7 @@ final class AdminEndpoint {
                     new Header("Content-Type", "application/json")),
                     bytes(error("missing or invalid bearer token")), CacheResult.PASS);
         }
+
         JsonNode request;
         try {
             request = Json.mapper().readTree(body);
@@ -59,6 +61,7 @@ final class AdminEndpoint {
         if (request == null || !request.isObject()) {
             return json(400, error("body is not a JSON object; expected {\"surrogateKey\": \"product:42\", \"soft\": false} or {\"all\": true}"));
         }
+
         JsonNode soft = request.path("soft");
         if (!soft.isMissingNode() && !soft.isBoolean()) {
             return json(400, error("soft must be true or false"));
@@ -68,6 +71,7 @@ final class AdminEndpoint {
             int purged = purger.purge(Purger.ALL, isSoft, Purger.Source.ADMIN);
             return json(200, result(purged, "all", null, isSoft));
         }
+
         JsonNode key = request.path("surrogateKey");
         if (!key.isTextual() || key.asText().isBlank() || key.asText().length() > MAX_SURROGATE_KEY_LENGTH
                 || key.asText().chars().anyMatch(Character::isWhitespace)) {

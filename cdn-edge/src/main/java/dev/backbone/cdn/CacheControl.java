@@ -51,10 +51,12 @@ record CacheControl(
                 // A field list (private="Set-Cookie") is treated like plain private: the edge does not strip fields.
                 case "private" -> isPrivate = true;
                 case "must-revalidate", "proxy-revalidate" -> mustRevalidate = true;
-                case "max-age" -> maxAge = seconds(argument, maxAge);
-                case "s-maxage" -> sharedMaxAge = seconds(argument, sharedMaxAge);
-                case "stale-while-revalidate" -> staleWhileRevalidate = seconds(argument, staleWhileRevalidate);
-                case "stale-if-error" -> staleIfError = seconds(argument, staleIfError);
+                // RFC 9111 section 4.2.1 encourages treating an invalid lifetime as stale, so it counts as 0.
+                case "max-age" -> maxAge = seconds(argument, 0);
+                case "s-maxage" -> sharedMaxAge = seconds(argument, 0);
+                // An invalid stale window is ignored, so the response is never served stale on its strength.
+                case "stale-while-revalidate" -> staleWhileRevalidate = seconds(argument, -1);
+                case "stale-if-error" -> staleIfError = seconds(argument, -1);
                 default -> {
                     // Not a directive this cache acts on.
                 }
@@ -98,10 +100,10 @@ record CacheControl(
         return argument;
     }
 
-    /** Parses delta-seconds; an invalid value keeps the previous one, as RFC 9111 asks of a malformed directive. */
-    private static long seconds(String argument, long previous) {
+    /** Parses delta-seconds, or returns {@code invalid} for a missing or malformed value. */
+    private static long seconds(String argument, long invalid) {
         if (argument == null || argument.isEmpty() || !argument.chars().allMatch(Character::isDigit)) {
-            return previous;
+            return invalid;
         }
         // Values above 2^31 seconds are capped there (RFC 9111 section 1.2.2).
         return argument.length() > 10 ? Integer.MAX_VALUE : Math.min(Long.parseLong(argument), Integer.MAX_VALUE);

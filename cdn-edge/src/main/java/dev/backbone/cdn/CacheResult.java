@@ -2,7 +2,7 @@ package dev.backbone.cdn;
 
 import java.util.Locale;
 
-/** How the edge answered a request: the value of {@code X-Cache} and of the metric tag {@code result}. */
+/** The source of an edge response: the value of {@code X-Cache} and of the metric tag {@code result}. */
 enum CacheResult {
     /** From the cache, fresh. */
     HIT,

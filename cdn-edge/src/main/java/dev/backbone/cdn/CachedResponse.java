@@ -70,7 +70,7 @@ record CachedResponse(
                 staleIfErrorMs, etag, lastModified, surrogateKeys, varyNames, variantKey);
     }
 
-    /** Returns an estimate of the memory this response holds, in bytes. */
+    /** Returns an estimate of the memory this response uses, in bytes. */
     long sizeBytes() {
         long size = 256L + body.length + variantKey.length() * 2L;
         for (Header header : headers) {

@@ -20,7 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The edge's request logic: answers GET and HEAD from the {@link EdgeCache} when it can, fetches from the origin when
+ * The edge's request logic: serves GET and HEAD from the {@link EdgeCache} when it can, fetches from the origin when
  * it must, and passes every other request through.
  *
  * <ul>
@@ -299,7 +299,7 @@ final class CachingProxy implements AutoCloseable {
     /**
      * Returns the headers sent to the origin: the client's end-to-end headers without its edge token, then this
      * edge's token and region. A cacheable fetch leaves out the client's conditional and range headers, because the
-     * edge fetches and stores whole responses and answers those headers itself.
+     * edge fetches and stores whole responses and evaluates those headers itself.
      */
     private List<Header> forwardedHeaders(EdgeRequest request, boolean cacheable) {
         List<Header> headers = new ArrayList<>();

@@ -9,8 +9,8 @@ import java.util.Set;
 
 /**
  * Builds the response a client receives from a cached or fetched origin response: edge-only and hop-by-hop headers
- * removed, {@code Age} and {@code X-Cache} added, conditional requests answered with 304 (RFC 9110 section 13.2.2),
- * and a single byte range of a 200 answered with 206 (RFC 9110 section 14). Stateless.
+ * removed, {@code Age} and {@code X-Cache} added, conditional requests resolved with 304 (RFC 9110 section 13.2.2),
+ * and a single byte range of a 200 served as 206 (RFC 9110 section 14). Stateless.
  */
 final class ClientResponses {
 
@@ -102,8 +102,8 @@ final class ClientResponses {
     }
 
     /**
-     * Answers one byte range, {@code bytes=first-last}, {@code bytes=first-} or {@code bytes=-suffix}. Returns empty for
-     * other units, several ranges or a malformed header, which RFC 9110 lets a server answer with the full 200.
+     * Serves one byte range, {@code bytes=first-last}, {@code bytes=first-} or {@code bytes=-suffix}. Returns empty for
+     * other units, several ranges or a malformed header, for which RFC 9110 lets a server send the full 200.
      */
     private static Optional<EdgeResponse> range(String rangeHeader, List<Header> headers, byte[] body, boolean head,
             CacheResult result) {

@@ -18,17 +18,17 @@ import java.util.function.Function;
  * history that keeps a purge from being undone by an origin fetch that started before it.
  *
  * <p>Purge racing a fetch: every purge takes the next number of a purge sequence and records it per surrogate key. A
- * fetch takes a ticket, the sequence number at its start, from {@link #beginFetch()}. When it stores its response,
- * any purge of one of the response's surrogate keys (or of everything) numbered after the ticket means the response
- * may predate the change that caused the purge: after a hard purge it is not stored, after a soft purge it is stored
- * already stale. The per-key history is kept only as long as a fetch that started before it is in flight.
+ * fetch takes a ticket, the sequence number at its start, from {@link #beginFetch()}. A purge of one of the response's
+ * surrogate keys, or of everything, numbered after the ticket means the response may predate the change that caused
+ * the purge. After a hard purge the response is not stored, and after a soft purge it is stored already stale. The
+ * per-key history is kept only while a fetch that started before it is in flight.
  *
  * <p>Memory is bounded by {@code maxBytes}: storing beyond it evicts the least recently used cache keys, all
  * variants together. Thread-safe: every method locks the store; none of them does I/O.
  */
 final class EdgeCache {
 
-    /** What {@link #store} did with a response. */
+    /** The result of {@link #store}. */
     enum StoreOutcome {
         STORED,
         /** Stored already stale, because a soft purge of one of its keys happened during the fetch. */
@@ -153,12 +153,14 @@ final class EdgeCache {
      * Removes every variant of one cache key, such as after a successful unsafe request to its URL. It counts as a
      * purge for coalescing, so no request waits for a fetch of that key that started earlier.
      */
+    // NOTE: a fetch of this key already in flight may still store its response, because the purge-race check covers
+    // surrogate keys only.
     synchronized void invalidate(String cacheKey) {
         purgeSequence++;
         remove(cacheKey);
     }
 
-    /** Replaces one stored variant, such as after a revalidation, if the key still holds variants with its Vary names. */
+    /** Replaces one stored variant, such as after a revalidation, if the key still contains variants with its Vary names. */
     synchronized void replace(String cacheKey, CachedResponse response) {
         Variants variants = byCacheKey.get(cacheKey);
         if (variants == null || !variants.varyNames.equals(response.varyNames())) {

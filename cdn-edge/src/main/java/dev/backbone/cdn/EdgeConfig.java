@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  * @param cacheMaxBytes    memory for cached responses, bodies and headers ({@code cache.max.bytes}, default 256 MiB);
  *                         the least recently used keys are evicted beyond it
  * @param maxObjectBytes   largest origin response body the edge accepts ({@code cache.max.object.bytes}, default
- *                         16 MiB); a larger one is answered 502
+ *                         16 MiB); a larger one gets a 502 response
  * @param originTimeoutMs  how long one origin fetch may take ({@code origin.timeout.ms}, default 10000)
  * @param topicReplicationFactor replication factor of {@code backbone.cdn-purges} and {@code backbone.dead-letters} when
  *                         the edge creates them because they are missing ({@code topics.replication.factor}, default 1)

@@ -18,7 +18,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Jetty handler of an edge: {@code GET /metrics} and {@code /admin/*} are answered by the edge itself, so those
+ * The Jetty handler of an edge: {@code GET /metrics} and {@code /admin/*} are served by the edge itself, so those
  * paths never reach the origin; every other request goes through the {@link CachingProxy}. Blocking: a request holds
  * its Jetty thread while it waits for the origin.
  */

@@ -6,11 +6,11 @@ import java.util.Set;
 /** Header names the edge reads or writes, and the headers it never forwards. */
 final class EdgeHeaders {
 
-    /** The shared secret that tells the origin a request comes from an edge. */
+    /** The shared secret that marks a request to the origin as coming from an edge. */
     static final String EDGE_TOKEN = "X-Backbone-Edge-Token";
     /** The region of the edge that forwarded a request to the origin. */
     static final String EDGE_REGION = "X-Backbone-Edge-Region";
-    /** How the edge answered: {@code HIT}, {@code MISS}, {@code STALE}, {@code REVALIDATED} or {@code PASS}. */
+    /** The source of the response: {@code HIT}, {@code MISS}, {@code STALE}, {@code REVALIDATED} or {@code PASS}. */
     static final String X_CACHE = "X-Cache";
     /** Space-separated surrogate keys of an origin response, such as {@code product:42 category:7}. */
     static final String SURROGATE_KEY = "Surrogate-Key";
@@ -20,11 +20,11 @@ final class EdgeHeaders {
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection", "te", "trailer",
             "transfer-encoding", "upgrade", "proxy-authenticate", "proxy-authorization", "content-length", "host");
 
-    /** Request headers the edge answers itself and so never forwards on a cacheable fetch. */
+    /** Request headers the edge evaluates itself and so never forwards on a cacheable fetch. */
     private static final Set<String> CONDITIONAL_REQUEST = Set.of("if-none-match", "if-modified-since", "if-match",
             "if-unmodified-since", "if-range", "range");
 
-    /** Response headers meant for the edge only, removed before answering clients. */
+    /** Response headers meant for the edge only, removed from responses to clients. */
     private static final Set<String> EDGE_ONLY_RESPONSE = Set.of("surrogate-key", "surrogate-control", "age");
 
     private EdgeHeaders() {

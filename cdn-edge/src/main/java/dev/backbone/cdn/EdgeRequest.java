@@ -3,7 +3,7 @@ package dev.backbone.cdn;
 import java.util.List;
 
 /**
- * A client request as the edge sees it.
+ * A client request as the edge receives it.
  *
  * @param method   the HTTP method
  * @param host     the Host header, or the request URI's authority

@@ -3,7 +3,7 @@ package dev.backbone.cdn;
 import java.util.List;
 
 /**
- * What the edge sends back to a client.
+ * The response the edge sends to a client.
  *
  * @param status  the status code
  * @param headers the header fields, Content-Length excluded

@@ -34,7 +34,7 @@ final class OriginClient implements AutoCloseable {
 
         private static final long serialVersionUID = 1L;
 
-        /** Why the fetch failed, a bounded metric tag. */
+        /** The cause of a failed fetch, a bounded metric tag. */
         enum Kind {
             TIMEOUT, UNREACHABLE, TOO_LARGE, FAILED
         }
@@ -123,7 +123,7 @@ final class OriginClient implements AutoCloseable {
     }
 
     private OriginException timeout(Throwable cause) {
-        return new OriginException(OriginException.Kind.TIMEOUT, "origin did not answer within origin.timeout.ms="
+        return new OriginException(OriginException.Kind.TIMEOUT, "origin timed out after origin.timeout.ms="
                 + config.originTimeoutMs(), cause);
     }
 

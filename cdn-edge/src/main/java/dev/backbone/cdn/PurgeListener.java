@@ -19,7 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Consumes {@code backbone.cdn-purges} in the edge's own consumer group, so that every edge sees every purge, and
+ * Consumes {@code backbone.cdn-purges} in the edge's own consumer group, so that every edge receives every purge, and
  * applies each purge to the cache. A new group starts at the end of the topic: an edge that starts has an empty cache,
  * so older purges have nothing to remove. Unreadable records go to {@code backbone.dead-letters}.
  *

@@ -7,7 +7,7 @@ import org.slf4j.LoggerFactory;
 /** Applies purges from Kafka and from the admin endpoint to the cache, counting them by kind and source. Thread-safe. */
 final class Purger {
 
-    /** Where a purge came from, a metric tag. */
+    /** The source of a purge, a metric tag. */
     enum Source {
         KAFKA("kafka"), ADMIN("admin");
 

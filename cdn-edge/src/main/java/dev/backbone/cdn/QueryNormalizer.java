@@ -8,7 +8,7 @@ import java.util.List;
 
 /**
  * Normalizes a query string so that equivalent requests share one cache key: parameters sorted by name and then value
- * (a stable sort, so repeated names keep no meaning in their order), empty segments ({@code a=1&&b=2}, a trailing
+ * (so the order of a repeated name's values does not count), empty segments ({@code a=1&&b=2}, a trailing
  * {@code &} or a bare {@code ?}) dropped, {@code a} written as {@code a=}, and every name and value percent-decoded
  * and re-encoded the same way: {@code +} and {@code %20} both become {@code %20}, as form decoding reads them alike.
  * Parameters with an empty value are kept, because {@code ?debug=} and no {@code debug} at all can differ at the
@@ -48,7 +48,7 @@ final class QueryNormalizer {
         return normalized.toString();
     }
 
-    /** Decodes {@code +} and {@code %XX}; an invalid escape is kept literally. */
+    /** Decodes {@code +} and {@code %XX}, keeping an invalid escape literally. */
     private static String decode(String text) {
         var bytes = new ByteArrayOutputStream(text.length());
         for (int i = 0; i < text.length(); i++) {

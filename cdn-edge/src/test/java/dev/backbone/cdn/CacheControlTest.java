@@ -30,12 +30,13 @@ class CacheControlTest {
     }
 
     @Test
-    void invalidValuesIgnored() {
-        CacheControl cacheControl = CacheControl.parse("max-age=-5, s-maxage=abc, stale-if-error=");
+    void invalidLifetimeIsStale() {
+        CacheControl cacheControl = CacheControl.parse("max-age=-5, s-maxage=abc, stale-if-error=, stale-while-revalidate=x");
 
-        assertThat(cacheControl.maxAge()).isEqualTo(-1);
-        assertThat(cacheControl.sharedMaxAge()).isEqualTo(-1);
+        assertThat(cacheControl.maxAge()).isZero();
+        assertThat(cacheControl.sharedMaxAge()).isZero();
         assertThat(cacheControl.staleIfError()).isEqualTo(-1);
+        assertThat(cacheControl.staleWhileRevalidate()).isEqualTo(-1);
     }
 
     @Test

@@ -136,7 +136,7 @@ class CdnEdgePurgeIT {
     }
 
     @Test
-    void malformedPurgeIsDeadLetteredAndConsumerGoesOn() throws Exception {
+    void malformedPurgeDeadLettered() throws Exception {
         get(edge, "/img/logo.png");
         byte[] badKey = ("bad-" + System.nanoTime()).getBytes(StandardCharsets.UTF_8);
         producer.send(new ProducerRecord<>(Topics.CDN_PURGES.name(), badKey, "{\"surrogateKey\": ".getBytes(StandardCharsets.UTF_8))).get();

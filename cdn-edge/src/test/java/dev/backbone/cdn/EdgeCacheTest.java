@@ -47,7 +47,7 @@ class EdgeCacheTest {
     }
 
     @Test
-    void purgeOfOtherKeyOrBeforeFetchKeepsResponse() {
+    void unrelatedPurgeKeepsResponse() {
         var cache = new EdgeCache(1 << 20);
         cache.purge("product:42", false, NOW);
         long ticket = cache.beginFetch();

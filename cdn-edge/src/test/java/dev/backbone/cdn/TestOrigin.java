@@ -16,7 +16,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * A real HTTP origin on 127.0.0.1 for edge tests: each path answers with what its {@link Responder} returns, and every
+ * A real HTTP origin on 127.0.0.1 for edge tests: each path responds with what its {@link Responder} returns, and every
  * request is recorded, so tests count origin fetches per path.
  */
 final class TestOrigin implements AutoCloseable {

@@ -3,7 +3,6 @@ package dev.backbone.launcher;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Iterator;
-import java.util.NoSuchElementException;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -111,30 +110,15 @@ final class LoadCommand implements Callable<Integer> {
     private Iterator<OpenLoopRunner.Scheduled> schedule(long total, RegionMix mix) {
         var random = new SplittableRandom(seed);
         var zipf = keys == Keys.zipf ? new ZipfDistribution(products, zipfExponent) : null;
-        double intervalNanos = 1e9 / rate;
-        return new Iterator<>() {
-            private long index;
-
-            @Override
-            public boolean hasNext() {
-                return index < total;
-            }
-
-            @Override
-            public OpenLoopRunner.Scheduled next() {
-                if (!hasNext()) {
-                    throw new NoSuchElementException();
-                }
-                long offset = (long) (index++ * intervalNanos);
-                int productId = zipf != null ? zipf.sample(random) : 1 + random.nextInt(products);
-                String clientId = "client-" + random.nextInt(clients);
-                RegionMix.Region region = mix.forClient(clientId);
-                boolean write = random.nextDouble() < writeRatio;
-                String body = write ? "{\"priceCents\":" + (100 + random.nextInt(100_000)) + "}" : null;
-                var request = new RequestSender.Request(write ? "PUT" : "GET", "/products/" + productId, host, clientId,
-                        region.name(), region.country(), body);
-                return new OpenLoopRunner.Scheduled(offset, request, write);
-            }
-        };
+        return OpenLoopRunner.constantRate(total, rate, offsetNanos -> {
+            int productId = zipf != null ? zipf.sample(random) : 1 + random.nextInt(products);
+            String clientId = "client-" + random.nextInt(clients);
+            RegionMix.Region region = mix.forClient(clientId);
+            boolean write = random.nextDouble() < writeRatio;
+            String body = write ? "{\"priceCents\":" + (100 + random.nextInt(100_000)) + "}" : null;
+            var request = new RequestSender.Request(write ? "PUT" : "GET", "/products/" + productId, host, clientId,
+                    region.name(), region.country(), body);
+            return new OpenLoopRunner.Scheduled(offsetNanos, request, write);
+        });
     }
 }

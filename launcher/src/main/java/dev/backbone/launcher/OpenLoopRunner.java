@@ -4,12 +4,14 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongFunction;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
@@ -28,6 +30,30 @@ public final class OpenLoopRunner {
      * @param write       whether it changes data, for the summary
      */
     public record Scheduled(long offsetNanos, RequestSender.Request request, boolean write) {
+    }
+
+    /**
+     * Returns a schedule of {@code total} requests evenly spaced at {@code ratePerSecond}; {@code requestAt} makes the
+     * request for a send offset in nanoseconds.
+     */
+    public static Iterator<Scheduled> constantRate(long total, double ratePerSecond, LongFunction<Scheduled> requestAt) {
+        double intervalNanos = 1e9 / ratePerSecond;
+        return new Iterator<>() {
+            private long index;
+
+            @Override
+            public boolean hasNext() {
+                return index < total;
+            }
+
+            @Override
+            public Scheduled next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                return requestAt.apply((long) (index++ * intervalNanos));
+            }
+        };
     }
 
     private final RequestSender sender;

@@ -19,6 +19,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
@@ -204,7 +205,9 @@ public final class RoutingService implements AutoCloseable {
     }
 
     /**
-     * Stops the REST API, the heartbeats, then Kafka Streams (waiting up to 30 s), then the producer. Idempotent.
+     * Stops the REST API, the heartbeats, then Kafka Streams (waiting up to 30 s), then the producer. Kafka Streams
+     * leaves its consumer group, so that its partitions move to the other instances at once rather than after the
+     * session timeout. Idempotent.
      */
     @Override
     public void close() {
@@ -213,7 +216,8 @@ public final class RoutingService implements AutoCloseable {
         }
         rest.close();
         heartbeats.close();
-        if (!streams.close(CLOSE_TIMEOUT)) {
+        if (!streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                .withTimeout(CLOSE_TIMEOUT))) {
             log.warn("Routing streams {} did not stop within {} s", config.applicationId(), CLOSE_TIMEOUT.toSeconds());
         }
         producer.close(Duration.ofSeconds(5));
