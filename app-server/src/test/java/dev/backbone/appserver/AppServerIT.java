@@ -14,6 +14,7 @@ import dev.backbone.events.Heartbeat;
 import dev.backbone.events.Invalidation;
 import dev.backbone.events.Json;
 import dev.backbone.events.RoutedRequest;
+import dev.backbone.events.Settings;
 import dev.backbone.events.Topics;
 import dev.backbone.storage.CatalogueSeeder;
 import dev.backbone.storage.Database;
@@ -54,6 +55,11 @@ class AppServerIT {
     private static final String SERVER_ID = "app-it-1";
     private static final int REPLY_PARTITION = 3;
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private static final String SECRET = "app-server-it-secret-of-32-bytes";
+    private static final String EDGE_TOKEN = "edge-token-for-the-it";
+    /** Product 50 is pinned through cache.pinned.keys. */
+    private static final long PINNED_PRODUCT = 50;
+    private static final TokenSigner SIGNER = new TokenSigner(SECRET.getBytes(StandardCharsets.UTF_8));
 
     private static HikariDataSource database;
     private static SimpleMeterRegistry registry;
@@ -68,10 +74,22 @@ class AppServerIT {
         bootstrapServers = stack.bootstrapServers();
         database = Database.pool(stack.postgres().jdbcUrl(), 2);
         Database.migrate(database);
-        CatalogueSeeder.seed(database, 5, 100, 7L);
+        CatalogueSeeder.seed(database, 5, 100, 20, 7L);
 
-        var config = new AppServerConfig(SERVER_ID, "shop", bootstrapServers, stack.postgres().jdbcUrl(), 2, 1_000,
-                Duration.ofMinutes(5), Duration.ofMillis(200), 2, 50);
+        var config = AppServerConfig.from(Settings.of(Map.ofEntries(
+                Map.entry("server.id", SERVER_ID),
+                Map.entry("bootstrap.servers", bootstrapServers),
+                Map.entry("jdbc.url", stack.postgres().jdbcUrl()),
+                Map.entry("db.pool.size", "2"),
+                Map.entry("cache.max.entries", "1000"),
+                Map.entry("cache.ttl.ms", "300000"),
+                Map.entry("cache.pinned.keys", "product:" + PINNED_PRODUCT),
+                Map.entry("heartbeat.interval.ms", "200"),
+                Map.entry("worker.threads", "2"),
+                Map.entry("poll.max.records", "50"),
+                Map.entry("auth.secret", SECRET),
+                Map.entry("edge.token", EDGE_TOKEN),
+                Map.entry("cdn.edges", "us-east=http://127.0.0.1:8090/,eu-west=http://127.0.0.1:8091/"))));
         registry = new SimpleMeterRegistry();
         server = AppServer.start(config, registry);
 
@@ -108,6 +126,8 @@ class AppServerIT {
         assertThat(response.status()).isEqualTo(200);
         assertThat(response.headers()).containsEntry("content-type", "application/json");
         assertThat(response.servedBy()).isEqualTo(SERVER_ID);
+        assertThat(response.headers()).containsEntry("etag", "\"" + queryLong("SELECT version FROM products WHERE id = 42") + "\"");
+        assertThat(response.headers()).containsKey("x-backbone-cache");
         JsonNode body = Json.mapper().readTree(response.body());
         assertThat(body.get("id").asLong()).isEqualTo(42);
         assertThat(body.get("name").asText()).isEqualTo(queryString("SELECT name FROM products WHERE id = 42"));
@@ -161,7 +181,7 @@ class AppServerIT {
         long versionBefore = queryLong("SELECT version FROM products WHERE id = 11");
         awaitResponse(send("GET", "/products/11", null));
 
-        ClientResponse put = awaitResponse(send("PUT", "/products/11", "{\"name\":\"Renamed lamp\",\"priceCents\":4321}"));
+        ClientResponse put = awaitResponse(sendWithToken("PUT", "/products/11", "{\"name\":\"Renamed lamp\",\"priceCents\":4321}"));
 
         assertThat(put.status()).isEqualTo(200);
         JsonNode updated = Json.mapper().readTree(put.body());
@@ -177,13 +197,14 @@ class AppServerIT {
 
     @Test
     void putWithInvalidFieldIsRejected() throws Exception {
-        ClientResponse response = awaitResponse(send("PUT", "/products/12", "{\"priceCents\":-1}"));
+        ClientResponse response = awaitResponse(sendWithToken("PUT", "/products/12", "{\"priceCents\":-1}"));
 
         assertThat(response.status()).isEqualTo(400);
         JsonNode body = Json.mapper().readTree(response.body());
         assertThat(body.get("field").asText()).isEqualTo("priceCents");
         assertThat(body.get("value").asText()).isEqualTo("-1");
-        assertThat(awaitResponse(send("PUT", "/products/12", "{not json")).status()).isEqualTo(400);
+        assertThat(awaitResponse(sendWithToken("PUT", "/products/12", "{not json")).status()).isEqualTo(400);
+        assertThat(awaitResponse(send("PUT", "/products/12", "{\"priceCents\":5}")).status()).as("without a token").isEqualTo(401);
         assertThat(queryLong("SELECT version FROM products WHERE id = 12")).isEqualTo(1);
     }
 
@@ -193,7 +214,231 @@ class AppServerIT {
 
         ClientResponse wrongMethod = awaitResponse(send("POST", "/products/1", "{}"));
         assertThat(wrongMethod.status()).isEqualTo(405);
-        assertThat(wrongMethod.headers()).containsEntry("allow", "GET, PUT");
+        assertThat(wrongMethod.headers()).containsEntry("allow", "GET, PUT, DELETE");
+    }
+
+    @Test
+    void staleIfMatchIsPreconditionFailed() throws Exception {
+        long version = queryLong("SELECT version FROM products WHERE id = 13");
+
+        ClientResponse stale = awaitResponse(sendWithToken("PUT", "/products/13", "{\"stock\":1}",
+                Map.of("if-match", "\"" + (version + 5) + "\"")));
+
+        assertThat(stale.status()).isEqualTo(412);
+        assertThat(stale.headers()).containsEntry("etag", "\"" + version + "\"");
+        assertThat(Json.mapper().readTree(stale.body()).get("currentVersion").asLong()).isEqualTo(version);
+        assertThat(queryLong("SELECT version FROM products WHERE id = 13")).as("nothing was written").isEqualTo(version);
+    }
+
+    @Test
+    void currentIfMatchUpdatesProduct() throws Exception {
+        long version = queryLong("SELECT version FROM products WHERE id = 14");
+
+        ClientResponse put = awaitResponse(sendWithToken("PUT", "/products/14", "{\"stock\":77}",
+                Map.of("if-match", "\"" + version + "\"")));
+
+        assertThat(put.status()).isEqualTo(200);
+        assertThat(put.headers()).containsEntry("etag", "\"" + (version + 1) + "\"");
+        assertThat(Json.mapper().readTree(put.body()).get("stock").asInt()).isEqualTo(77);
+        ClientResponse again = awaitResponse(sendWithToken("PUT", "/products/14", "{\"stock\":78}",
+                Map.of("if-match", "\"" + version + "\"")));
+        assertThat(again.status()).as("the old ETag no longer matches").isEqualTo(412);
+    }
+
+    @Test
+    void postCreatesAndDeleteRemovesProduct() throws Exception {
+        ClientResponse created = awaitResponse(sendWithToken("POST", "/products",
+                "{\"categoryId\":2,\"name\":\"Quiet linen tent\",\"priceCents\":12900,\"stock\":3}"));
+
+        assertThat(created.status()).isEqualTo(201);
+        JsonNode product = Json.mapper().readTree(created.body());
+        long id = product.get("id").asLong();
+        assertThat(id).isGreaterThan(100);
+        assertThat(product.get("version").asLong()).isEqualTo(1);
+        assertThat(product.get("description").asText()).isEmpty();
+        assertThat(created.headers()).containsEntry("location", "/products/" + id).containsEntry("etag", "\"1\"");
+        assertThat(awaitResponse(send("GET", "/products/" + id, null)).status()).isEqualTo(200);
+
+        ClientResponse staleDelete = awaitResponse(sendWithToken("DELETE", "/products/" + id, null, Map.of("if-match", "\"2\"")));
+        assertThat(staleDelete.status()).isEqualTo(412);
+        ClientResponse deleted = awaitResponse(sendWithToken("DELETE", "/products/" + id, null, Map.of("if-match", "\"1\"")));
+        assertThat(deleted.status()).isEqualTo(204);
+        assertThat(deleted.body()).isEmpty();
+        assertThat(queryLong("SELECT count(*) FROM products WHERE id = " + id)).isZero();
+        assertThat(awaitResponse(send("GET", "/products/" + id, null)).status()).as("the cache does not keep it").isEqualTo(404);
+        assertThat(awaitResponse(sendWithToken("DELETE", "/products/" + id, null)).status()).isEqualTo(404);
+        assertThat(awaitResponse(sendWithToken("DELETE", "/products/" + id, null, Map.of("if-match", "*"))).status()).isEqualTo(412);
+    }
+
+    @Test
+    void postIntoUnknownCategoryNamesField() throws Exception {
+        ClientResponse response = awaitResponse(sendWithToken("POST", "/products",
+                "{\"categoryId\":999,\"name\":\"Lost lamp\",\"priceCents\":1,\"stock\":1}"));
+
+        assertThat(response.status()).isEqualTo(400);
+        JsonNode body = Json.mapper().readTree(response.body());
+        assertThat(body.get("field").asText()).isEqualTo("categoryId");
+        assertThat(body.get("value").asText()).isEqualTo("999");
+        assertThat(body.get("accepted").asText()).isEqualTo("the id of an existing category");
+    }
+
+    @Test
+    void negativeCacheIsInvalidatedByInsert() throws Exception {
+        long nextId = queryLong("SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM products_id_seq");
+        ClientResponse first = awaitResponse(send("GET", "/products/" + nextId, null));
+        ClientResponse second = awaitResponse(send("GET", "/products/" + nextId, null));
+        assertThat(first.status()).isEqualTo(404);
+        assertThat(first.headers()).containsEntry("x-backbone-cache", "database");
+        assertThat(second.status()).isEqualTo(404);
+        assertThat(second.headers()).as("the 404 is cached").containsEntry("x-backbone-cache", "l1");
+
+        ClientResponse created = awaitResponse(sendWithToken("POST", "/products",
+                "{\"categoryId\":1,\"name\":\"Smart oak clock\",\"priceCents\":4500,\"stock\":2}"));
+        assertThat(Json.mapper().readTree(created.body()).get("id").asLong()).isEqualTo(nextId);
+
+        ClientResponse afterInsert = awaitResponse(send("GET", "/products/" + nextId, null));
+        assertThat(afterInsert.status()).isEqualTo(200);
+        assertThat(nameIn(afterInsert)).isEqualTo("Smart oak clock");
+    }
+
+    @Test
+    void categoryPagesArePaged() throws Exception {
+        long inCategory = queryLong("SELECT count(*) FROM products WHERE category_id = 3");
+
+        JsonNode first = Json.mapper().readTree(awaitResponse(send("GET", "/categories/3/products", "page=1&size=3", null, Map.of())).body());
+        JsonNode second = Json.mapper().readTree(awaitResponse(send("GET", "/categories/3/products", "page=2&size=3", null, Map.of())).body());
+
+        assertThat(first.get("categoryId").asLong()).isEqualTo(3);
+        assertThat(first.get("categoryName").asText()).isEqualTo(queryString("SELECT name FROM categories WHERE id = 3"));
+        assertThat(first.get("products")).hasSize(3);
+        assertThat(first.get("hasMore").asBoolean()).isEqualTo(inCategory > 3);
+        assertThat(second.get("page").asInt()).isEqualTo(2);
+        assertThat(second.get("products").get(0).get("id").asLong()).isGreaterThan(first.get("products").get(2).get("id").asLong());
+        ClientResponse tooLarge = awaitResponse(send("GET", "/categories/3/products", "size=500", null, Map.of()));
+        assertThat(tooLarge.status()).isEqualTo(400);
+        assertThat(Json.mapper().readTree(tooLarge.body()).get("field").asText()).isEqualTo("size");
+        assertThat(awaitResponse(send("GET", "/categories/999/products", "", null, Map.of())).status()).isEqualTo(404);
+    }
+
+    @Test
+    void accountReadNeedsToken() throws Exception {
+        long missingBefore = server.stats().authFailures().get("missing");
+
+        ClientResponse anonymous = awaitResponse(send("GET", "/accounts/3", null));
+        ClientResponse signedIn = awaitResponse(sendWithToken("GET", "/accounts/3", null));
+
+        assertThat(anonymous.status()).isEqualTo(401);
+        assertThat(anonymous.headers().get("www-authenticate")).contains("error=\"invalid_token\"");
+        assertThat(server.stats().authFailures().get("missing")).isEqualTo(missingBefore + 1);
+        assertThat(signedIn.status()).isEqualTo(200);
+        assertThat(Json.mapper().readTree(signedIn.body()).get("email").asText()).isEqualTo("user3@example.com");
+        assertThat(awaitResponse(sendWithToken("GET", "/accounts/999", null)).status()).isEqualTo(404);
+    }
+
+    @Test
+    void verifiedAccountIsServedFromPinnedCache() throws Exception {
+        long verifiedId = queryLong("SELECT min(id) FROM accounts WHERE verified");
+        long verifiedCount = queryLong("SELECT count(*) FROM accounts WHERE verified");
+        await().atMost(TIMEOUT).until(() -> server.pinnedKeys() >= verifiedCount + 1);
+
+        ClientResponse read = awaitResponse(sendWithToken("GET", "/accounts/" + verifiedId, null));
+
+        assertThat(read.status()).isEqualTo(200);
+        assertThat(read.headers()).containsEntry("x-backbone-cache", "pinned");
+        assertThat(Json.mapper().readTree(read.body()).get("verified").asBoolean()).isTrue();
+    }
+
+    @Test
+    void pinnedProductIsRefreshedByInvalidation() throws Exception {
+        await().atMost(TIMEOUT).until(() -> server.pinnedKeys() >= 1);
+        ClientResponse before = awaitResponse(send("GET", "/products/" + PINNED_PRODUCT, null));
+        assertThat(before.headers()).containsEntry("x-backbone-cache", "pinned");
+
+        ClientResponse put = awaitResponse(sendWithToken("PUT", "/products/" + PINNED_PRODUCT, "{\"name\":\"Hot lamp\"}"));
+        long newVersion = Json.mapper().readTree(put.body()).get("version").asLong();
+
+        await().atMost(TIMEOUT).untilAsserted(() -> {
+            ClientResponse read = awaitResponse(send("GET", "/products/" + PINNED_PRODUCT, null));
+            assertThat(read.headers()).containsEntry("x-backbone-cache", "pinned");
+            assertThat(Json.mapper().readTree(read.body()).get("version").asLong()).isEqualTo(newVersion);
+            assertThat(nameIn(read)).isEqualTo("Hot lamp");
+        });
+    }
+
+    @Test
+    void staticRedirectsToEdgeOfRegion() {
+        ClientResponse us = awaitResponse(send("GET", "/static/css/site.css", "", null, "us-east", Map.of()));
+        ClientResponse eu = awaitResponse(send("GET", "/static/css/site.css", "", null, "eu-west", Map.of()));
+
+        assertThat(us.status()).isEqualTo(302);
+        assertThat(us.headers()).containsEntry("location", "http://127.0.0.1:8090/static/css/site.css")
+                .containsEntry("cache-control", "private, max-age=0");
+        assertThat(eu.status()).isEqualTo(302);
+        assertThat(eu.headers()).containsEntry("location", "http://127.0.0.1:8091/static/css/site.css");
+        assertThat(awaitResponse(send("GET", "/static/css/missing.css", "", null, "us-east", Map.of())).status()).isEqualTo(404);
+    }
+
+    @Test
+    void staticWithoutEdgeForRegionIsServedHere() {
+        ClientResponse response = awaitResponse(send("GET", "/static/js/app.js", "", null, "ap-south", Map.of()));
+
+        assertThat(response.status()).isEqualTo(200);
+        assertThat(response.headers()).containsEntry("content-type", "text/javascript; charset=utf-8");
+        assertThat(response.body()).contains("dataset.ready");
+    }
+
+    @Test
+    void edgeTokenGetsBodyWithCacheHeaders() throws Exception {
+        ClientResponse edge = awaitResponse(send("GET", "/static/data/featured.json", "", null, "us-east",
+                Map.of("x-backbone-edge-token", EDGE_TOKEN)));
+
+        assertThat(edge.status()).isEqualTo(200);
+        assertThat(edge.headers())
+                .containsEntry("content-type", "application/json")
+                .containsEntry("cache-control", "public, max-age=60, s-maxage=300, stale-while-revalidate=30, stale-if-error=600")
+                .containsEntry("surrogate-key", "asset:/data/featured.json product:1 product:2 product:3")
+                .containsKeys("etag", "last-modified");
+        assertThat(edge.headers().get("etag")).matches("\"[0-9a-f]{64}\"");
+        assertThat(edge.headers().get("last-modified")).matches("[A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} GMT");
+        assertThat(Json.mapper().readTree(edge.body()).get("featuredProductIds")).hasSize(3);
+
+        ClientResponse revalidated = awaitResponse(send("GET", "/static/data/featured.json", "", null, "us-east",
+                Map.of("x-backbone-edge-token", EDGE_TOKEN, "if-none-match", edge.headers().get("etag"))));
+        assertThat(revalidated.status()).isEqualTo(304);
+        assertThat(revalidated.body()).isEmpty();
+        assertThat(revalidated.headers()).containsEntry("etag", edge.headers().get("etag"));
+        assertThat(awaitResponse(send("GET", "/static/data/none.json", "", null, "us-east",
+                Map.of("x-backbone-edge-token", EDGE_TOKEN))).status()).isEqualTo(404);
+    }
+
+    @Test
+    void wrongEdgeTokenIsRedirected() {
+        long before = server.stats().authFailures().get("edge_token");
+
+        ClientResponse response = awaitResponse(send("GET", "/static/css/site.css", "", null, "us-east",
+                Map.of("x-backbone-edge-token", "not-the-edge-token")));
+
+        assertThat(response.status()).isEqualTo(302);
+        assertThat(server.stats().authFailures().get("edge_token")).isEqualTo(before + 1);
+    }
+
+    @Test
+    void protectedAssetRedirectNeedsToken() {
+        ClientResponse anonymous = awaitResponse(send("GET", "/static/members/guide.html", "", null, "eu-west", Map.of()));
+        ClientResponse signedIn = awaitResponse(send("GET", "/static/members/guide.html", "", null, "eu-west",
+                Map.of("authorization", "Bearer " + SIGNER.mint("bob", Duration.ofMinutes(5)))));
+
+        assertThat(anonymous.status()).isEqualTo(401);
+        assertThat(signedIn.status()).isEqualTo(302);
+        assertThat(signedIn.headers()).containsEntry("location", "http://127.0.0.1:8091/static/members/guide.html");
+    }
+
+    @Test
+    void staticPathTraversalIsRejected() throws Exception {
+        ClientResponse response = awaitResponse(send("GET", "/static/../../etc/passwd", "", null, "us-east", Map.of()));
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(Json.mapper().readTree(response.body()).get("field").asText()).isEqualTo("path");
     }
 
     @Test
@@ -318,8 +563,26 @@ class AppServerIT {
     }
 
     private static String send(String method, String path, String body) {
+        return send(method, path, "", body, Map.of());
+    }
+
+    private static String sendWithToken(String method, String path, String body) {
+        return sendWithToken(method, path, body, Map.of());
+    }
+
+    private static String sendWithToken(String method, String path, String body, Map<String, String> headers) {
+        var withToken = new java.util.HashMap<>(headers);
+        withToken.put("authorization", "Bearer " + SIGNER.mint("alice", Duration.ofMinutes(5)));
+        return send(method, path, "", body, withToken);
+    }
+
+    private static String send(String method, String path, String query, String body, Map<String, String> headers) {
+        return send(method, path, query, body, "eu-west", headers);
+    }
+
+    private static String send(String method, String path, String query, String body, String region, Map<String, String> headers) {
         String requestId = UUID.randomUUID().toString();
-        sendRouted(routed(requestId, method, path, body, "shop"));
+        sendRouted(routed(requestId, method, path, query, body, region, headers, "shop", REPLY_PARTITION));
         return requestId;
     }
 
@@ -328,10 +591,16 @@ class AppServerIT {
     }
 
     private static RoutedRequest routed(String requestId, String method, String path, String body, String pool, int replyPartition) {
+        return routed(requestId, method, path, "", body, "eu-west", Map.of(), pool, replyPartition);
+    }
+
+    private static RoutedRequest routed(String requestId, String method, String path, String query, String body, String region,
+                                        Map<String, String> headers, String pool, int replyPartition) {
         long now = System.currentTimeMillis();
-        var request = new ClientRequest(ClientRequest.SCHEMA_VERSION, requestId, "client-1", "eu-west", "DE",
-                "shop.example.com", method, path, "", Map.of("accept", "application/json"), body, "ingest-it",
-                replyPartition, now, now + 60_000);
+        var allHeaders = new java.util.HashMap<>(headers);
+        allHeaders.put("accept", "application/json");
+        var request = new ClientRequest(ClientRequest.SCHEMA_VERSION, requestId, "client-1", region, "DE",
+                "shop.example.com", method, path, query, allHeaders, body, "ingest-it", replyPartition, now, now + 60_000);
         return new RoutedRequest(RoutedRequest.SCHEMA_VERSION, request, "global", "lb-1", List.of(), pool, SERVER_ID,
                 "client-1", false, now);
     }
