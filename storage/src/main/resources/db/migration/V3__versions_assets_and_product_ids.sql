@@ -15,7 +15,7 @@ CREATE INDEX accounts_verified_idx ON accounts (id) WHERE verified;
 
 -- An asset has either stored bytes (body) or a body generated on read from its path (generated_bytes long), for
 -- demos and benchmarks that need large assets without storing them. Responses carry the body as UTF-8 text inside
--- a ClientResponse event, so only text content types are accepted; the application also checks that body is UTF-8.
+-- a ClientResponse event, so only text content types are accepted. The application also checks that body is UTF-8.
 ALTER TABLE static_assets
     ADD COLUMN version         bigint      NOT NULL DEFAULT 1,
     ADD COLUMN updated_at      timestamptz NOT NULL DEFAULT now(),

@@ -95,7 +95,7 @@ public final class AppServer implements AutoCloseable {
         started.add(0, caches);
         authenticator = new Authenticator(new TokenVerifier(config.auth().secretBytes(), config.auth().clockSkew(), clock), registry);
         var responses = new Responses(config.serverId(), clock);
-        handler = new RequestHandler(new ProductEndpoints(products, caches.products, authenticator, timers, responses),
+        handler = new RequestHandler(new ProductEndpoints(products, caches.products, authenticator, timers, responses, config.cdn()),
                 new AccountEndpoints(caches.accounts, authenticator, responses),
                 new StaticEndpoints(caches.assets, authenticator, config.cdn(), responses, clock), responses, clock, registry);
 

@@ -201,6 +201,7 @@ public record AppServerConfig(
             settings.addProblem(EDGE_TOKEN + " is " + edgeToken.length() + " characters long; accepted: at least "
                     + MIN_EDGE_TOKEN_LENGTH + " characters, or no value when no CDN edge fetches from this origin");
         }
+
         Map<String, String> edges = new LinkedHashMap<>();
         for (String entry : settings.list(CDN_EDGES, List.of())) {
             int equals = entry.indexOf('=');
@@ -213,6 +214,7 @@ public record AppServerConfig(
                 settings.addProblem(CDN_EDGES + " names region " + region + " twice; accepted: one edge per region");
             }
         }
+
         String defaultEdgeValue = settings.string(CDN_DEFAULT_EDGE, "");
         String defaultEdge = defaultEdgeValue.isEmpty() ? "" : normalizedEdgeUrl(defaultEdgeValue);
         if (defaultEdge == null) {
@@ -220,6 +222,7 @@ public record AppServerConfig(
                     + " URL with a host, such as http://127.0.0.1:8090/, or no value to serve unlisted regions from the origin");
             defaultEdge = "";
         }
+
         long clientMaxAgeS = settings.longValue(CDN_CLIENT_MAX_AGE_S, DEFAULT_CDN_CLIENT_MAX_AGE_S, 0, ONE_YEAR_S);
         long edgeMaxAgeS = settings.longValue(CDN_EDGE_MAX_AGE_S, DEFAULT_CDN_EDGE_MAX_AGE_S, 0, ONE_YEAR_S);
         long staleWhileRevalidateS = settings.longValue(CDN_STALE_WHILE_REVALIDATE_S, DEFAULT_CDN_STALE_WHILE_REVALIDATE_S, 0, ONE_YEAR_S);
@@ -260,7 +263,7 @@ public record AppServerConfig(
                 + ", cache=" + cache + ", auth=" + auth + ", cdn=" + cdn + "]";
     }
 
-    /** The query string is left out of messages because it may carry a password. */
+    /** Returns the URL without its query string, which may carry a password. */
     private static String withoutQuery(String jdbcUrl) {
         return jdbcUrl.contains("?") ? jdbcUrl.substring(0, jdbcUrl.indexOf('?')) + "?..." : jdbcUrl;
     }

@@ -10,17 +10,17 @@ import org.HdrHistogram.Histogram;
  * A snapshot of an app server's counters since it started. Cache counters add up products, accounts and static
  * assets.
  *
- * @param cacheHits             reads answered by a cache tier (pinned, L1 or L2), negative entries included
- * @param cacheMisses           reads answered by PostgreSQL
+ * @param cacheHits             reads served by a cache tier (pinned, L1 or L2), negative entries included
+ * @param cacheMisses           reads served by PostgreSQL
  * @param refusedFills          L1 fills rejected because an invalidation was newer
  * @param requestsByStatusClass requests handled per response status class, keys {@code 1xx} to {@code 5xx} in order
  * @param expiredRequests       requests skipped because the client deadline had passed
  * @param deadLetters           records of either input topic sent to {@code backbone.dead-letters}
  * @param assignedPartitions    partitions of {@code backbone.routed-requests} assigned now, ascending
  * @param evictionLagMs         a copy of the commit-to-eviction lag histogram in milliseconds; the caller may change it
- * @param pinnedHits            reads answered by the pinned cache of hot entities
- * @param l1Hits                reads answered by L1
- * @param l2Hits                reads answered by L2 (Redis); 0 without Redis
+ * @param pinnedHits            reads served by the pinned cache of hot entities
+ * @param l1Hits                reads served by L1
+ * @param l2Hits                reads served by L2 (Redis); 0 without Redis
  * @param l2RefusedFills        L2 fills rejected by a tombstone or a newer entry
  * @param l2Errors              Redis commands that failed or timed out; each read fell back to PostgreSQL
  * @param authFailures          requests rejected for their token, by reason: {@code missing}, {@code malformed},

@@ -42,6 +42,14 @@ public record CdnConfig(String edgeToken, Map<String, String> edges, String defa
         return defaultEdge.isEmpty() ? Optional.empty() : Optional.of(defaultEdge);
     }
 
+    /**
+     * Returns the {@code Cache-Control} value of API reads: shared caches (the edges) keep them for the edge max age,
+     * because change data capture purges them by surrogate key after every write; browsers revalidate every time.
+     */
+    public String sharedCacheControl() {
+        return "public, max-age=0, s-maxage=" + edgeMaxAge.toSeconds();
+    }
+
     /** Returns the {@code Cache-Control} value of static content served to edges and browsers. */
     public String publicCacheControl() {
         return "public, max-age=" + clientMaxAge.toSeconds() + ", s-maxage=" + edgeMaxAge.toSeconds()

@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Pinned keys: verified accounts, and the keys of {@code cache.pinned.keys}, which is how hot keys are reported
  * until the routing layer publishes them as events. Both are pinned on the refresh thread after start, so a server
- * answers before its pinned cache is full. {@link #close()} stops the refresh thread and closes the Redis tier.
+ * serves requests before its pinned cache is full. {@link #close()} stops the refresh thread and closes the Redis tier.
  */
 final class EntityCaches implements AutoCloseable {
 

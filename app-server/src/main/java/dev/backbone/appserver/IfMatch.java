@@ -32,10 +32,10 @@ record IfMatch(boolean present, OptionalLong version) {
         // A tag opened but not closed (or the reverse) is not an entity tag.
         boolean balanced = value.startsWith("\"") == value.endsWith("\"");
         if (!matcher.matches() || !balanced) {
-            String shown = InvalidInputException.shorten(value);
+            String shortValue = InvalidInputException.shorten(value);
             String reason = value.startsWith("W/") ? "a weak entity tag never matches a write precondition"
                     : value.contains(",") ? "only one entity tag is accepted" : "it is not a version entity tag";
-            throw new InvalidInputException("If-Match " + shown + " is invalid: " + reason + "; accepted: " + ACCEPTED,
+            throw new InvalidInputException("If-Match " + shortValue + " is invalid: " + reason + "; accepted: " + ACCEPTED,
                     "If-Match", value, ACCEPTED);
         }
         return new IfMatch(true, OptionalLong.of(Long.parseLong(matcher.group(1))));

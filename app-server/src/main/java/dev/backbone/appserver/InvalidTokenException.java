@@ -3,10 +3,10 @@ package dev.backbone.appserver;
 import java.util.Locale;
 import java.util.Objects;
 
-/** A bearer token that is missing or not accepted, answered with 401. The message never contains the token. */
+/** A bearer token that is missing or not accepted, rejected with 401. The message never contains the token. */
 public final class InvalidTokenException extends Exception {
 
-    /** Why a token was not accepted; {@link #tag()} is the {@code reason} tag of {@code backbone.auth.failures}. */
+    /** The reason a token was rejected; {@link #tag()} is the {@code reason} tag of {@code backbone.auth.failures}. */
     public enum Reason {
         MISSING, MALFORMED, BAD_SIGNATURE, EXPIRED;
 

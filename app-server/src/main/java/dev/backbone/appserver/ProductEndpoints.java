@@ -17,7 +17,7 @@ import java.util.Optional;
  * The product catalogue: {@code GET}, {@code PUT} and {@code DELETE /products/{id}}, {@code POST /products} and
  * {@code GET /categories/{id}/products}. Reads go through the cache tiers; writes need a bearer token, run in one
  * transaction, take an optional {@code If-Match} precondition on the row version and invalidate the cache tiers of
- * the row before they answer. Thread-safe.
+ * the row before they respond. Thread-safe.
  *
  * <p>NOTE: category pages are read from PostgreSQL every time and not cached, so the {@code category:ID}
  * invalidations of the cache invalidator have nothing to evict here.
@@ -34,14 +34,16 @@ final class ProductEndpoints {
     private final Authenticator authenticator;
     private final QueryTimers timers;
     private final Responses responses;
+    private final CdnConfig cdn;
 
     ProductEndpoints(ProductRepository repository, TieredCache<Product> cache, Authenticator authenticator,
-                     QueryTimers timers, Responses responses) {
+                     QueryTimers timers, Responses responses, CdnConfig cdn) {
         this.repository = repository;
         this.cache = cache;
         this.authenticator = authenticator;
         this.timers = timers;
         this.responses = responses;
+        this.cdn = cdn;
     }
 
     ClientResponse get(ClientRequest request, long id) {
@@ -50,7 +52,12 @@ final class ProductEndpoints {
         if (read.value().isEmpty()) {
             return Responses.withHeaders(notFound(request, id), cacheHeader);
         }
-        return found(request, 200, read.value().get(), cacheHeader);
+        Product product = read.value().get();
+        var headers = new LinkedHashMap<>(cacheHeader);
+        // Edges may keep a product read because the invalidator purges these surrogate keys after every change of the row.
+        headers.put("cache-control", cdn.sharedCacheControl());
+        headers.put("surrogate-key", Product.cacheKey(id) + " category:" + product.categoryId());
+        return found(request, 200, product, headers);
     }
 
     ClientResponse create(ClientRequest request) throws InvalidInputException, InvalidTokenException {

@@ -6,7 +6,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.regex.Pattern;
 
-/** The parameters of a raw query string such as {@code page=2&size=20}, each name at most once. */
+/** The parameters of a raw query string such as {@code page=2&size=20}; {@link #parse} rejects a repeated name. */
 final class QueryParameters {
 
     private static final Pattern DIGITS = Pattern.compile("[0-9]{1,9}");

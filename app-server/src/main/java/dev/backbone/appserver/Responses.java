@@ -52,8 +52,8 @@ final class Responses {
                 Map.of("field", e.field(), "value", e.value(), "accepted", e.accepted()));
     }
 
-    ClientResponse notFound(ClientRequest request, String what, Map<String, String> fields) {
-        return error(request, 404, "not_found", what + " not found", fields);
+    ClientResponse notFound(ClientRequest request, String resource, Map<String, String> fields) {
+        return error(request, 404, "not_found", resource + " not found", fields);
     }
 
     /** Returns a copy of {@code response} with more headers. */

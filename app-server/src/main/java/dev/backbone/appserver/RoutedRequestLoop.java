@@ -181,9 +181,24 @@ final class RoutedRequestLoop implements Runnable {
             log.debug("Skipped expired request {} at {}-{}@{}", request.requestId(), record.topic(), record.partition(), record.offset());
             return null;
         }
-        return CompletableFuture.supplyAsync(() -> handler.handle(request), workers)
+        return CompletableFuture.supplyAsync(() -> withRoutingHeaders(handler.handle(request), routed), workers)
                 .thenCompose(response -> send(request, response))
                 .handle((ignored, error) -> error == null || finishFailed(record, unwrap(error)));
+    }
+
+    /**
+     * Adds how the request was routed to its response, so that a client sees which DNS level answered and which load
+     * balancer and app server it went through: {@code x-backbone-resolved-by}, {@code x-backbone-load-balancer}.
+     */
+    private static ClientResponse withRoutingHeaders(ClientResponse response, RoutedRequest routed) {
+        var headers = new java.util.LinkedHashMap<String, String>();
+        if (routed.resolvedBy() != null) {
+            headers.put("x-backbone-resolved-by", routed.resolvedBy());
+        }
+        if (routed.loadBalancer() != null) {
+            headers.put("x-backbone-load-balancer", routed.loadBalancer());
+        }
+        return headers.isEmpty() ? response : Responses.withHeaders(response, headers);
     }
 
     private RoutedRequest read(ConsumerRecord<byte[], byte[]> record) {

@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * Bodies are text, because they travel as UTF-8 inside a {@code ClientResponse} event; storage accepts text content
  * types only. Thread-safe.
  *
- * <p>NOTE: an edge caches and serves an asset that requires authentication to anyone who knows its edge URL, because
+ * <p>NOTE: an edge caches and serves an asset that requires authentication to anyone with its edge URL, because
  * edges do not check bearer tokens; only the redirect here is protected.
  */
 final class StaticEndpoints {
@@ -85,9 +85,9 @@ final class StaticEndpoints {
     }
 
     /**
-     * Returns the asset path below {@code /static}. The front door passes the path percent-decoded once, so a '%'
-     * left in it is a second encoding or a producer that skipped decoding; both are rejected with any other character
-     * outside the accepted set, and '.' and '..' segments are rejected as path traversal.
+     * Returns the asset path below {@code /static}. The front door passes the path percent-decoded once, so a '%' left
+     * in it is a second encoding or comes from a producer that skipped decoding. Both are rejected like any other
+     * character outside the accepted set, and '.' and '..' segments are rejected as path traversal.
      */
     static String assetPath(String requestPath) throws InvalidInputException {
         String path = requestPath.substring(PREFIX.length());

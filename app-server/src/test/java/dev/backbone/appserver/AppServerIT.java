@@ -128,6 +128,11 @@ class AppServerIT {
         assertThat(response.servedBy()).isEqualTo(SERVER_ID);
         assertThat(response.headers()).containsEntry("etag", "\"" + queryLong("SELECT version FROM products WHERE id = 42") + "\"");
         assertThat(response.headers()).containsKey("x-backbone-cache");
+        long categoryId = queryLong("SELECT category_id FROM products WHERE id = 42");
+        assertThat(response.headers()).containsEntry("surrogate-key", "product:42 category:" + categoryId);
+        assertThat(response.headers().get("cache-control")).startsWith("public, max-age=0, s-maxage=");
+        assertThat(response.headers()).containsEntry("x-backbone-resolved-by", "global");
+        assertThat(response.headers()).containsEntry("x-backbone-load-balancer", "lb-1");
         JsonNode body = Json.mapper().readTree(response.body());
         assertThat(body.get("id").asLong()).isEqualTo(42);
         assertThat(body.get("name").asText()).isEqualTo(queryString("SELECT name FROM products WHERE id = 42"));

@@ -50,7 +50,7 @@ class RequestHandlerTest {
         var responses = new Responses("app-1", CLOCK);
         var cdn = new CdnConfig("edge-token-of-16+", Map.of("us-east", "http://127.0.0.1:8090"), "", Duration.ofSeconds(60),
                 Duration.ofSeconds(300), Duration.ofSeconds(30), Duration.ofSeconds(600));
-        handler = new RequestHandler(new ProductEndpoints(products, caches.products, authenticator, timers, responses),
+        handler = new RequestHandler(new ProductEndpoints(products, caches.products, authenticator, timers, responses, cdn),
                 new AccountEndpoints(caches.accounts, authenticator, responses),
                 new StaticEndpoints(caches.assets, authenticator, cdn, responses, CLOCK), responses, CLOCK, registry);
     }

@@ -1,9 +1,5 @@
 package dev.backbone.bench;
 
-import com.zaxxer.hikari.HikariDataSource;
-import dev.backbone.embedded.EmbeddedPostgresServer;
-import dev.backbone.storage.CatalogueSeeder;
-import dev.backbone.storage.Database;
 import dev.backbone.storage.Product;
 import dev.backbone.storage.ProductRepository;
 import dev.backbone.storage.RedisCacheTier;
@@ -101,10 +97,5 @@ public class CacheTierBenchmark {
     @Benchmark
     public Product postgresRead(Tiers tiers, Cursor cursor) {
         return tiers.fixture.repository().findById(cursor.nextId()).orElseThrow();
-    }
-
-    /** Unused here; keeps the seeding parameters in one place for {@link CacheTierHitRatio}. */
-    static void seed(HikariDataSource pool) {
-        CatalogueSeeder.seed(pool, CacheTierFixture.CATEGORIES, CacheTierFixture.PRODUCTS, 0, CacheTierFixture.SEED);
     }
 }

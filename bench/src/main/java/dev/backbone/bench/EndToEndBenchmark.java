@@ -193,7 +193,7 @@ public final class EndToEndBenchmark implements Callable<Integer> {
             out.printf("  raw producer on the stack's broker: %,.0f records/s%n", producerRate);
 
             var workload = new Workload(stack.frontDoorUri(), LocalStack.SITE,
-                    new Workload.Options(httpRequests, httpConcurrency, 0.0, 1.0, 10_000, 1000, 7));
+                    new Workload.Options(httpRequests, httpConcurrency, 0.0, 1.0, 10_000, 1000, 7), null);
             RunResult max = workload.run(new PrintStream(java.io.OutputStream.nullOutputStream()));
             double accepted = max.count(200, 299) / (max.elapsed().toNanos() / 1e9);
             row("front door, answered requests/s (" + httpConcurrency + " in flight, reads)", "%,.0f requests/s", accepted,
@@ -238,7 +238,7 @@ public final class EndToEndBenchmark implements Callable<Integer> {
                     "client-" + random.nextInt(1000), "eu-west", "DE", null);
             return new OpenLoopRunner.Scheduled(offsetNanos, request, false);
         });
-        try (var sender = new HttpRequestSender(stack.frontDoorUri(), Duration.ofSeconds(30))) {
+        try (var sender = new HttpRequestSender(stack.frontDoorUri(), Duration.ofSeconds(30), null)) {
             RunResult result = new OpenLoopRunner(sender, 1024, new PrintStream(java.io.OutputStream.nullOutputStream())).run(schedule, total);
             if (result.count(200, 299) != total) {
                 throw new IllegalStateException("latency run had non-2xx responses: " + result.statusCounts());

@@ -71,7 +71,7 @@ final class HashRing {
         return mix(hash);
     }
 
-    /** The SplitMix64 finalizer. */
+    /** Mixes the bits of a value with the SplitMix64 finalizer. */
     static long mix(long value) {
         long z = value;
         z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;

@@ -84,7 +84,7 @@ public final class LoadBalancerBenchmark {
         return "key-" + index;
     }
 
-    /** The three algorithms over one server list, as lookup functions. */
+    /** Builds the three algorithms over one server list and returns their lookup functions by name. */
     static Map<String, Function<String, String>> algorithms(List<String> servers) {
         var algorithms = new java.util.LinkedHashMap<String, Function<String, String>>();
         Maglev maglev = Maglev.build(servers, TABLE_SIZE);
@@ -108,7 +108,10 @@ public final class LoadBalancerBenchmark {
                     perServer[index.get(algorithm.getValue().apply(key(i)))]++;
                 }
                 double mean = (double) options.keys() / count;
-                String target = algorithm.getKey().startsWith("Maglev") ? (count == 10 ? "<= 1.01" : "<= 1.02") : "";
+                String target = "";
+                if (algorithm.getKey().startsWith("Maglev")) {
+                    target = count == 10 ? "<= 1.01" : "<= 1.02";
+                }
                 System.out.printf("| %d | %s | %.4f | %.4f | %s |%n", count, algorithm.getKey(), max(perServer) / mean,
                         min(perServer) / mean, target);
             }

@@ -3,6 +3,7 @@ package dev.backbone.launcher;
 import dev.backbone.appserver.AppServer;
 import dev.backbone.appserver.AppServerStats;
 import java.io.PrintStream;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.HdrHistogram.Histogram;
@@ -36,6 +37,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--app-servers", defaultValue = "2", description = "App servers to run (default: ${DEFAULT-VALUE}).")
     int appServers;
 
+    @Option(names = "--redis", paramLabel = "URI", defaultValue = "", description = "Redis for the shared L2 cache tier, "
+            + "such as redis://127.0.0.1:6379 (default: no L2 tier).")
+    String redisUri;
+
     @Option(names = "--seed", defaultValue = "1", description = "Random seed of the workload (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -44,12 +49,13 @@ final class DemoCommand implements Callable<Integer> {
         validate();
         PrintStream out = System.out;
         out.println("Backbone demo: starting the stack on the embedded default");
-        try (LocalStack stack = LocalStack.start(StackOptions.ephemeral(appServers, products, categories), step -> out.println("  " + step))) {
+        try (LocalStack stack = LocalStack.start(StackOptions.ephemeral(appServers, products, categories).withRedis(redisUri), step -> out.println("  " + step))) {
             out.printf("Stack ready in %.1f s; front door %s%n", stack.startUpTime().toMillis() / 1000.0, stack.frontDoorUri());
             out.printf("Running %,d requests (%.0f%% writes, Zipf %.2f over %,d products, %d in flight)%n",
                     requests, writeRatio * 100, zipfExponent, products, concurrency);
             var workload = new Workload(stack.frontDoorUri(), LocalStack.SITE,
-                    new Workload.Options(requests, concurrency, writeRatio, zipfExponent, products, 1000, seed));
+                    new Workload.Options(requests, concurrency, writeRatio, zipfExponent, products, 1000, seed),
+                    stack.mintToken("demo", Duration.ofHours(1)));
             RunResult result = workload.run(out);
             awaitEvictions(stack, result.writesAccepted());
             DemoSummary.print(out, result, stack.appServers());

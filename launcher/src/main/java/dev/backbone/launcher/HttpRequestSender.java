@@ -13,10 +13,13 @@ public final class HttpRequestSender implements RequestSender {
     private final URI base;
     private final HttpClient client;
     private final Duration timeout;
+    private final String bearerToken;
 
-    public HttpRequestSender(URI base, Duration timeout) {
+    /** @param bearerToken token sent with every request that has a body, or null to send none */
+    public HttpRequestSender(URI base, Duration timeout, String bearerToken) {
         this.base = base;
         this.timeout = timeout;
+        this.bearerToken = bearerToken;
         this.client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).version(HttpClient.Version.HTTP_1_1).build();
     }
 
@@ -33,6 +36,9 @@ public final class HttpRequestSender implements RequestSender {
                 .method(request.method(), body);
         if (request.body() != null) {
             builder.header("Content-Type", "application/json");
+            if (bearerToken != null) {
+                builder.header("Authorization", "Bearer " + bearerToken);
+            }
         }
         return client.sendAsync(builder.build(), HttpResponse.BodyHandlers.discarding()).thenApply(HttpResponse::statusCode);
     }

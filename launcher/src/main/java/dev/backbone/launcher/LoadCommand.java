@@ -63,6 +63,10 @@ final class LoadCommand implements Callable<Integer> {
             + "go to, with --to kafka; pick one no front door reads (default: ${DEFAULT-VALUE}).")
     int replyPartition;
 
+    @Option(names = "--token", defaultValue = "${env:BACKBONE_TOKEN}", description = "Bearer token sent with writes "
+            + "(mint one with backbone token; default: the BACKBONE_TOKEN environment variable).")
+    String bearerToken;
+
     @Option(names = "--timeout", defaultValue = "30", description = "Seconds to wait for one answer (default: ${DEFAULT-VALUE}).")
     double timeoutSeconds;
 
@@ -78,7 +82,7 @@ final class LoadCommand implements Callable<Integer> {
         long total = Math.max(1, Math.round(rate * durationSeconds));
         try (RequestSender sender = target == Target.kafka
                 ? new KafkaRequestSender(bootstrapServers, replyPartition, (long) (timeoutSeconds * 1000))
-                : new HttpRequestSender(url, Duration.ofMillis((long) (timeoutSeconds * 1000)))) {
+                : new HttpRequestSender(url, Duration.ofMillis((long) (timeoutSeconds * 1000)), bearerToken)) {
             System.out.printf("Sending %,d requests at %,.0f/s for %.0f s to %s (%s keys, %.0f%% writes)%n", total, rate,
                     durationSeconds, target == Target.kafka ? "Kafka at " + bootstrapServers : url, keys, writeRatio * 100);
             RunResult result = new OpenLoopRunner(sender, maxInFlight, System.out).run(schedule(total, mix), total);

@@ -3,6 +3,10 @@ package dev.backbone.launcher;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.backbone.appserver.AppServer;
 import dev.backbone.appserver.AppServerConfig;
+import dev.backbone.appserver.TokenSigner;
+import dev.backbone.cdn.CdnEdge;
+import dev.backbone.cdn.EdgeConfig;
+import dev.backbone.embedded.FreePorts;
 import dev.backbone.embedded.EmbeddedStack;
 import dev.backbone.events.DnsRecord;
 import dev.backbone.events.Settings;
@@ -51,6 +55,8 @@ public final class LocalStack implements AutoCloseable {
     /** The demo site; its global DNS record lists the two global load balancers. */
     public static final String SITE = "shop.example.com";
     public static final List<String> LOAD_BALANCERS = List.of("lb-1", "lb-2");
+    /** Regions that get a CDN edge of their own; clients of other regions are sent to the first one. */
+    public static final List<String> EDGE_REGIONS = List.of("us-east", "eu-west");
     /** Regional load balancers the routing layer also runs, for regional DNS records that users add. */
     public static final List<String> REGIONAL_LOAD_BALANCERS = List.of("lb-us-east", "lb-us-west", "lb-eu-west", "lb-ap-south");
     public static final String POOL = "shop";
@@ -62,6 +68,9 @@ public final class LocalStack implements AutoCloseable {
     private HikariDataSource dataSource;
     private FrontDoor frontDoor;
     private RoutingService routing;
+    private final Map<String, CdnEdge> edges = new LinkedHashMap<>();
+    private final String edgeToken = StackOptions.randomToken();
+    private StackOptions options;
     private SeedResult seed;
     private long readyAtNanos;
 
@@ -88,6 +97,7 @@ public final class LocalStack implements AutoCloseable {
     }
 
     private void startAll(StackOptions options, java.util.function.Consumer<String> progress) {
+        this.options = options;
         progress.accept("starting PostgreSQL and Kafka (in-process)");
         embedded = EmbeddedStack.start();
         started.push(embedded);
@@ -102,19 +112,13 @@ public final class LocalStack implements AutoCloseable {
 
         progress.accept("starting change data capture (Debezium, pgoutput)");
         Path offsets = tempDir("backbone-offsets-").resolve("offsets.dat");
-        var invalidator = CacheInvalidator.start(CacheInvalidatorConfig.from(Settings.of(Map.of(
+        var invalidatorSettings = withRedis(Map.of(
                 "bootstrap.servers", bootstrap,
                 "database.port", String.valueOf(embedded.postgres().port()),
-                "offset.storage.file", offsets.toString()))), registry("cache-invalidator"));
+                "offset.storage.file", offsets.toString()), options);
+        var invalidator = CacheInvalidator.start(CacheInvalidatorConfig.from(Settings.of(invalidatorSettings)), registry("cache-invalidator"));
         started.push(invalidator);
-        try {
-            if (!invalidator.awaitCapturing(Duration.ofSeconds(60))) {
-                throw new IllegalStateException("change data capture did not start within 60 s");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for change data capture", e);
-        }
+        awaitOrFail(() -> invalidator.awaitCapturing(Duration.ofSeconds(60)), "change data capture did not start within 60 s");
 
         progress.accept("starting the routing layer (Kafka Streams: DNS and load balancer)");
         Path stateDir = tempDir("backbone-streams-");
@@ -131,14 +135,25 @@ public final class LocalStack implements AutoCloseable {
             throw new IllegalStateException("the routing layer did not reach RUNNING within 60 s");
         }
 
-        progress.accept("starting " + options.appServers() + " app servers");
+        progress.accept("starting " + options.appServers() + " app servers" + (options.redisUri().isEmpty() ? ""
+                : " with the Redis L2 cache at " + options.redisUri()));
+        Map<String, Integer> edgePorts = new LinkedHashMap<>();
+        EDGE_REGIONS.forEach(region -> edgePorts.put(region, FreePorts.next()));
+        String cdnEdges = edgePorts.entrySet().stream()
+                .map(edge -> edge.getKey() + "=http://127.0.0.1:" + edge.getValue() + "/")
+                .collect(java.util.stream.Collectors.joining(","));
         for (int i = 1; i <= options.appServers(); i++) {
             String id = "app-" + i;
-            var appServer = AppServer.start(AppServerConfig.from(Settings.of(Map.of(
+            var appServerSettings = withRedis(Map.of(
                     "server.id", id,
                     "pool", POOL,
                     "bootstrap.servers", bootstrap,
-                    "jdbc.url", embedded.postgres().jdbcUrl()))), registry(id));
+                    "jdbc.url", embedded.postgres().jdbcUrl(),
+                    "auth.secret", options.authSecret(),
+                    "edge.token", edgeToken,
+                    "cdn.edges", cdnEdges,
+                    "cdn.default.edge", "http://127.0.0.1:" + edgePorts.get(EDGE_REGIONS.get(0)) + "/"), options);
+            var appServer = AppServer.start(AppServerConfig.from(Settings.of(appServerSettings)), registry(id));
             started.push(appServer);
             appServers.add(appServer);
         }
@@ -150,6 +165,22 @@ public final class LocalStack implements AutoCloseable {
                 "bootstrap.servers", bootstrap,
                 "http.port", String.valueOf(options.httpPort())))), registry("request-ingest"));
         started.push(frontDoor);
+
+        progress.accept("starting CDN edges for " + String.join(", ", EDGE_REGIONS));
+        for (String region : EDGE_REGIONS) {
+            CdnEdge edge = CdnEdge.start(EdgeConfig.of(Map.of(
+                    "region", region,
+                    "http.port", String.valueOf(edgePorts.get(region)),
+                    "origin.url", frontDoor.uri().toString(),
+                    "edge.token", edgeToken,
+                    "admin.token", options.adminToken(),
+                    "bootstrap.servers", bootstrap)), registry("cdn-edge-" + region));
+            started.push(edge);
+            edges.put(region, edge);
+        }
+        for (CdnEdge edge : edges.values()) {
+            awaitOrFail(() -> edge.awaitPurgeSubscription(Duration.ofSeconds(30)), "the CDN edge " + edge.uri() + " did not subscribe to purges");
+        }
         awaitFirstAnswer();
     }
 
@@ -174,6 +205,31 @@ public final class LocalStack implements AutoCloseable {
         }
         throw new IllegalStateException("the app servers did not split the partitions of " + Topics.ROUTED_REQUESTS.name()
                 + " among themselves within 60 s");
+    }
+
+    /** Returns the settings plus {@code redis.uri} when the stack uses Redis; without the key a service has no L2 tier. */
+    private static Map<String, String> withRedis(Map<String, String> settings, StackOptions options) {
+        var all = new LinkedHashMap<>(settings);
+        if (!options.redisUri().isEmpty()) {
+            all.put("redis.uri", options.redisUri());
+        }
+        return all;
+    }
+
+    /** A wait that returns false on timeout. */
+    private interface Wait {
+        boolean await() throws InterruptedException;
+    }
+
+    private static void awaitOrFail(Wait wait, String failure) {
+        try {
+            if (!wait.await()) {
+                throw new IllegalStateException(failure);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted: " + failure, e);
+        }
     }
 
     private void publishDnsRecords(String bootstrap) {
@@ -248,6 +304,22 @@ public final class LocalStack implements AutoCloseable {
     /** Returns the routing layer's REST API, such as {@code http://127.0.0.1:8081/}. */
     public URI routingApiUri() {
         return routing.restUri();
+    }
+
+    /** Returns the CDN edges by region, such as {@code eu-west → http://127.0.0.1:41234/}. */
+    public Map<String, URI> edgeUris() {
+        var uris = new LinkedHashMap<String, URI>();
+        edges.forEach((region, edge) -> uris.put(region, edge.uri()));
+        return uris;
+    }
+
+    /** Returns a bearer token for {@code subject}, signed with the app servers' secret and valid for {@code ttl}. */
+    public String mintToken(String subject, Duration ttl) {
+        return new TokenSigner(options.authSecret().getBytes(java.nio.charset.StandardCharsets.UTF_8)).mint(subject, ttl);
+    }
+
+    public StackOptions options() {
+        return options;
     }
 
     public URI frontDoorUri() {

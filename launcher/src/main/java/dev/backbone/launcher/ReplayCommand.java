@@ -68,6 +68,10 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--reply-partition", defaultValue = "5", description = "Partition of backbone.responses for answers, with --to kafka (default: ${DEFAULT-VALUE}).")
     int replyPartition;
 
+    @Option(names = "--token", defaultValue = "${env:BACKBONE_TOKEN}", description = "Bearer token sent with writes "
+            + "(mint one with backbone token; default: the BACKBONE_TOKEN environment variable).")
+    String bearerToken;
+
     @Option(names = "--timeout", defaultValue = "30", description = "Seconds to wait for one answer (default: ${DEFAULT-VALUE}).")
     double timeoutSeconds;
 
@@ -105,7 +109,7 @@ final class ReplayCommand implements Callable<Integer> {
                 span.toMillis() / 1000.0, speed, target == LoadCommand.Target.kafka ? "Kafka at " + bootstrapServers : url);
         try (RequestSender sender = target == LoadCommand.Target.kafka
                 ? new KafkaRequestSender(bootstrapServers, replyPartition, (long) (timeoutSeconds * 1000))
-                : new HttpRequestSender(url, Duration.ofMillis((long) (timeoutSeconds * 1000)))) {
+                : new HttpRequestSender(url, Duration.ofMillis((long) (timeoutSeconds * 1000)), bearerToken)) {
             Iterator<OpenLoopRunner.Scheduled> iterator = schedule.iterator();
             RunResult result = new OpenLoopRunner(sender, maxInFlight, System.out).run(iterator, schedule.size());
             LatencyReport.print(System.out, "Replay summary", result);

@@ -19,6 +19,10 @@ final class ServeCommand implements Callable<Integer> {
             + "interactive queries, metrics) on 127.0.0.1; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int apiPort;
 
+    @Option(names = "--redis", paramLabel = "URI", defaultValue = "", description = "Redis for the shared L2 cache tier, "
+            + "such as redis://127.0.0.1:6379 (default: no L2 tier).")
+    String redisUri;
+
     @Option(names = "--products", defaultValue = "10000", description = "Products to seed (default: ${DEFAULT-VALUE}).")
     int products;
 
@@ -39,8 +43,15 @@ final class ServeCommand implements Callable<Integer> {
             System.err.println("BACKBONE_ADMIN_TOKEN must have at least 16 characters; unset it to get a random one");
             return 2;
         }
-        LocalStack stack = LocalStack.start(new StackOptions(port, apiPort, adminToken, appServers, products, categories),
-                step -> out.println("  " + step));
+        String configuredSecret = System.getenv("BACKBONE_AUTH_SECRET");
+        boolean generatedSecret = configuredSecret == null || configuredSecret.isBlank();
+        String authSecret = generatedSecret ? StackOptions.randomToken() + StackOptions.randomToken() : configuredSecret;
+        if (authSecret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32) {
+            System.err.println("BACKBONE_AUTH_SECRET must have at least 32 bytes; unset it to get a random one");
+            return 2;
+        }
+        LocalStack stack = LocalStack.start(new StackOptions(port, apiPort, adminToken, authSecret, redisUri, appServers,
+                products, categories), step -> out.println("  " + step));
         var stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             out.println("Stopping the stack");
@@ -56,6 +67,10 @@ final class ServeCommand implements Callable<Integer> {
         out.println("  routing API        " + stack.routingApiUri() + " (DNS admin, interactive queries, /metrics)");
         out.println("  admin token        " + (generatedToken ? adminToken + " (random; set BACKBONE_ADMIN_TOKEN to choose one)"
                 : "from BACKBONE_ADMIN_TOKEN"));
+        stack.edgeUris().forEach((region, uri) -> out.printf("  CDN edge %-9s %s%n", region, uri));
+        out.println("  auth secret        " + (generatedSecret ? authSecret + " (random; set BACKBONE_AUTH_SECRET to choose one)"
+                : "from BACKBONE_AUTH_SECRET"));
+        out.println("  token (user demo)  " + stack.mintToken("demo", java.time.Duration.ofHours(24)) + " (valid 24 h)");
         out.println("Try:");
         out.println("  curl -H 'Host: " + LocalStack.SITE + "' " + stack.frontDoorUri().resolve("/products/42"));
         out.println("  ./backbone dns list --api " + stack.routingApiUri());

@@ -8,12 +8,15 @@ import java.util.HexFormat;
  *
  * @param httpPort       front-door port; 0 picks a free one
  * @param routingApiPort port of the routing layer's REST API (DNS admin and interactive queries); 0 picks a free one
- * @param adminToken     bearer token of the admin endpoints, at least 16 characters
+ * @param adminToken     bearer token of the admin endpoints (routing API, edges), at least 16 characters
+ * @param authSecret     HMAC secret the app servers verify bearer tokens with, at least 32 bytes as UTF-8
+ * @param redisUri       Redis for the shared L2 cache, such as {@code redis://127.0.0.1:6379}; empty for no L2 tier
  * @param appServers     how many app servers to run
  * @param products       products to seed
  * @param categories     categories to seed
  */
-public record StackOptions(int httpPort, int routingApiPort, String adminToken, int appServers, int products, int categories) {
+public record StackOptions(int httpPort, int routingApiPort, String adminToken, String authSecret, String redisUri,
+                           int appServers, int products, int categories) {
 
     public StackOptions {
         if (appServers < 1) {
@@ -25,14 +28,23 @@ public record StackOptions(int httpPort, int routingApiPort, String adminToken, 
         if (adminToken == null || adminToken.length() < 16) {
             throw new IllegalArgumentException("the admin token must have at least 16 characters");
         }
+        if (authSecret == null || authSecret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32) {
+            throw new IllegalArgumentException("the auth secret must have at least 32 bytes");
+        }
+        redisUri = redisUri == null ? "" : redisUri.trim();
     }
 
-    /** Returns options with free ports and a random admin token, for tests, the demo and benchmarks. */
+    /** Returns options with free ports, random secrets and no Redis, for tests, the demo and benchmarks. */
     public static StackOptions ephemeral(int appServers, int products, int categories) {
-        return new StackOptions(0, 0, randomToken(), appServers, products, categories);
+        return new StackOptions(0, 0, randomToken(), randomToken() + randomToken(), "", appServers, products, categories);
     }
 
-    /** Returns a random admin token: 32 hexadecimal characters from a SecureRandom. */
+    /** Returns a copy that uses Redis at {@code uri} for the L2 cache tier. */
+    public StackOptions withRedis(String uri) {
+        return new StackOptions(httpPort, routingApiPort, adminToken, authSecret, uri, appServers, products, categories);
+    }
+
+    /** Returns a random token: 32 hexadecimal characters from a SecureRandom. */
     public static String randomToken() {
         byte[] bytes = new byte[16];
         new SecureRandom().nextBytes(bytes);

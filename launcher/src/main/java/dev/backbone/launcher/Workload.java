@@ -44,11 +44,17 @@ public final class Workload {
     private final String host;
     private final Options options;
     private final HttpClient client;
+    private final String bearerToken;
 
-    public Workload(URI base, String host, Options options) {
+    /**
+     * @param bearerToken token sent with every write as {@code Authorization: Bearer}, or null to send none (the app
+     *                    servers then reject writes with 401)
+     */
+    public Workload(URI base, String host, Options options, String bearerToken) {
         this.base = base;
         this.host = host;
         this.options = options;
+        this.bearerToken = bearerToken;
         this.client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).version(HttpClient.Version.HTTP_1_1).build();
     }
 
@@ -106,6 +112,9 @@ public final class Workload {
                 .header("X-Client-Country", COUNTRY_OF_REGION.get(region));
         if (write) {
             long priceCents = 100 + random.nextInt(100_000);
+            if (bearerToken != null) {
+                builder.header("Authorization", "Bearer " + bearerToken);
+            }
             return builder.header("Content-Type", "application/json")
                     .PUT(HttpRequest.BodyPublishers.ofString("{\"priceCents\":" + priceCents + "}")).build();
         }

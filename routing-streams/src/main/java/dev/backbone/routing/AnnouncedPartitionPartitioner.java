@@ -12,6 +12,10 @@ import org.apache.kafka.streams.processor.StreamPartitioner;
  * heartbeat that exist on the topic, the murmur2 hash of the routing key picks one, so one key stays on one partition
  * while the announcement is unchanged. Without a usable announcement, the hash picks among all partitions, as Kafka's
  * default partitioner does. Stateless and thread-safe.
+ *
+ * <p>App servers of every pool announce partitions of the one {@code backbone.routed-requests} topic, because each
+ * pool's servers form a consumer group of their own over all its partitions. A request for one pool is therefore
+ * also read by the other pools' servers, which skip it.
  */
 final class AnnouncedPartitionPartitioner implements StreamPartitioner<String, RoutedOutput> {
 

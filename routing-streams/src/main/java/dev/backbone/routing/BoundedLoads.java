@@ -4,8 +4,8 @@ import java.util.Map;
 import java.util.function.ToLongFunction;
 
 /**
- * Consistent hashing with bounded loads (Mirrokni, Thorup and Zadimoghaddam, "Consistent Hashing with Bounded
- * Loads", SODA 2018; HAProxy calls the factor {@code hash-balance-factor}). A key goes to the first server in its
+ * Consistent hashing with bounded loads, the scheme of Mirrokni et al. that HAProxy offers as
+ * {@code hash-balance-factor} (a percentage there, such as 150 for 1.5). A key goes to the first server in its
  * Maglev {@linkplain Maglev#preference preference order} whose load, with this request added, stays within
  * {@code ceil(factor * (total + 1) * weight / sumOfWeights)}, where {@code total} is the load of all servers. With a
  * factor of at least 1 some server always has room, so no request is refused: it only spills to a later choice.
@@ -14,7 +14,7 @@ import java.util.function.ToLongFunction;
  */
 public final class BoundedLoads {
 
-    /** The smallest factor that bounds anything; 1 forces perfect balance at the cost of the most spills. */
+    /** The smallest accepted factor; 1 caps every server at the mean rounded up, at the cost of the most spills. */
     public static final double MIN_FACTOR = 1.0;
 
     private BoundedLoads() {

@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
  * <p>An {@link RoutingConfig.LbRole#ACTIVE active} instance heartbeats every address all the time. A
  * {@link RoutingConfig.LbRole#STANDBY standby} instance heartbeats {@code <address>#standby} to show that it is ready,
  * and watches the address: once no heartbeat for it has arrived for {@code lb.standby.takeover.ms}, it takes the
- * address over and heartbeats it from then on. The takeover time is below the heartbeat timeout, so a routing
- * instance sees no gap and the address never goes DOWN. A standby that took over does not hand the address back
+ * address over and heartbeats it from then on. The takeover time is below the heartbeat timeout, so the address
+ * stays UP on every routing instance. A standby that took over does not hand the address back
  * when the active one returns (no preemption): both then keep it alive, which is harmless because any routing
  * instance routes the requests of any address. The standby starts watching only once its Kafka Streams is running,
  * because before that its global store has not replayed the active's heartbeats.

@@ -6,10 +6,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * The load-balancer queries of the REST API: a pool's members, the server a key maps to, and per-server request
- * counts. Every instance derives membership from the whole heartbeat topic, so any instance answers the first two
+ * counts. Every instance derives membership from the whole heartbeat topic, so any instance serves the first two
  * without forwarding. Request counts are those of the answering instance only, because each instance counts the
  * requests it routes. Thread-safe.
  */
@@ -56,7 +57,7 @@ final class LoadBalancerQueryApi {
 
     /**
      * Returns the server a routing key maps to now and the first servers of its preference order. With bounded loads
-     * the answer reads this instance's loads without counting a request.
+     * the response reads this instance's loads without counting a request.
      */
     ApiReply route(String pool, String key) {
         requirePool(pool);
@@ -137,7 +138,7 @@ final class LoadBalancerQueryApi {
 
     /** Returns the app servers of a pool that are members now or got requests in the window, sorted. */
     private List<String> serverIds(String pool, Map<String, Long> counted) {
-        var ids = new java.util.TreeSet<>(counted.keySet());
+        var ids = new TreeSet<>(counted.keySet());
         for (Membership.Member member : loadBalancing.membership().pool(pool)) {
             if (member.kind() == Heartbeat.Kind.APP_SERVER) {
                 ids.add(member.serverId());

@@ -1,5 +1,6 @@
 package dev.backbone.routing;
 
+import dev.backbone.events.Heartbeat;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Locale;
@@ -37,7 +38,7 @@ final class LoadBalancing {
         this.spilled = Counter.builder("backbone.routing.lb.spilled")
                 .description("Requests that bounded loads moved off their first-choice app server")
                 .register(registry);
-        for (var kind : dev.backbone.events.Heartbeat.Kind.values()) {
+        for (var kind : Heartbeat.Kind.values()) {
             for (MemberState state : MemberState.values()) {
                 transitionCounter(kind, state);
             }
@@ -71,7 +72,7 @@ final class LoadBalancing {
     }
 
     /** Returns the count of changes to a state, for tests and the REST API. */
-    double transitions(dev.backbone.events.Heartbeat.Kind kind, MemberState to) {
+    double transitions(Heartbeat.Kind kind, MemberState to) {
         return transitionCounter(kind, to).count();
     }
 
@@ -79,7 +80,7 @@ final class LoadBalancing {
         return transitionCounter(member.kind(), to);
     }
 
-    private Counter transitionCounter(dev.backbone.events.Heartbeat.Kind kind, MemberState to) {
+    private Counter transitionCounter(Heartbeat.Kind kind, MemberState to) {
         return transitions.computeIfAbsent(kind + "/" + to, key -> Counter.builder("backbone.routing.lb.transitions")
                 .description("Membership state changes of load balancers and app servers, by kind and new state")
                 .tag("kind", kind.name().toLowerCase(Locale.ROOT))

@@ -1,9 +1,11 @@
 package dev.backbone.routing;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.ToLongFunction;
 
 /**
  * Requests routed by this instance to each app server, counted in one-second buckets over the last
@@ -15,7 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class LoadWindows {
 
     static final long BUCKET_MS = 1_000;
-    /** The longest window kept: 5 minutes, for the 5-minute load query. */
+    /** The maximum window: 5 minutes, for the 5-minute load query. */
     static final long MAX_WINDOW_MS = 300_000;
     private static final int BUCKETS = (int) (MAX_WINDOW_MS / BUCKET_MS);
 
@@ -105,7 +107,7 @@ final class LoadWindows {
         private void advance(long nowMs) {
             long bucket = Math.floorDiv(nowMs, BUCKET_MS);
             if (current == Long.MIN_VALUE || bucket - current >= BUCKETS) {
-                bucketsByServer.values().forEach(perSecond -> java.util.Arrays.fill(perSecond, 0));
+                bucketsByServer.values().forEach(perSecond -> Arrays.fill(perSecond, 0));
                 boundedCounts.replaceAll((id, count) -> 0L);
                 boundedTotal = 0;
                 current = bucket;
@@ -133,6 +135,6 @@ final class LoadWindows {
     @FunctionalInterface
     interface Decision {
         /** Returns the chosen server, or null for none. */
-        String choose(java.util.function.ToLongFunction<String> loadOf, long totalLoad);
+        String choose(ToLongFunction<String> loadOf, long totalLoad);
     }
 }

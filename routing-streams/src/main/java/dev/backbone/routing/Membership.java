@@ -154,8 +154,8 @@ final class Membership {
             announce(member, null, "its only heartbeat was sent " + (nowMs - heartbeat.sentAtMs()) + " ms ago");
             return;
         }
-        // A sender seen for the first time is UP at once, as HAProxy starts servers UP: the rise count is for
-        // senders coming back after DOWN.
+        // A sender seen for the first time is UP at once, like a server under HAProxy's default "init-state up".
+        // The rise count is for senders coming back after DOWN.
         member.state = heartbeat.state() == Heartbeat.State.DRAINING ? MemberState.DRAINING : MemberState.UP;
         member.inARow = 1;
         member.lastReceivedAtMs = nowMs;

@@ -10,7 +10,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Chooses an app server of a pool with a Maglev table over its UP servers, optionally with bounded loads. The table
- * of each pool is cached and rebuilt only when the UP servers or their weights change; it depends only on the members
+ * of each pool is cached and rebuilt only when the UP servers or their weights change. It depends only on the members
  * and their weights, not on the order in which they joined. Thread-safe: stream threads share one instance, and a
  * rebuild raced by another thread only costs the duplicate work.
  */
@@ -51,7 +51,7 @@ final class PoolBalancer {
      * <p>With bounded loads, the cap applies to the requests this routing instance routed over the pool's window.
      * Several routing instances each bound their own share: every instance routes a similar mix, because client
      * requests are spread over their partitions by client id, so the pool's total stays close to the bound too, but
-     * no instance knows the others' counts.
+     * no instance reads the others' counts.
      *
      * @return the choice, or null when no server is UP
      */

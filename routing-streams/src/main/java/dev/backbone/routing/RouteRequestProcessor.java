@@ -20,9 +20,9 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Routes one client request: resolves its host through the client's DNS cache and the DNS records, walks the
- * client's address order to the first UP load balancer, and picks an UP app server of that balancer's pool by Maglev
- * hashing, with bounded loads when the pool has a factor. Writes a {@link RoutedRequest}, or a JSON error response to the client's reply partition when the request
+ * Routes one client request: resolves its host through the client's DNS cache and the DNS records, and walks the
+ * client's address order to the first UP load balancer. Then it picks an UP app server of that balancer's pool by
+ * Maglev hashing, with bounded loads when the pool has a factor. Writes a {@link RoutedRequest}, or a JSON error response to the client's reply partition when the request
  * cannot be routed. All times are the wall clock of the processor context, so that tests can drive it.
  */
 final class RouteRequestProcessor implements Processor<String, ClientRequest, Object, Object> {

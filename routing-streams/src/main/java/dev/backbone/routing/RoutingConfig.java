@@ -34,7 +34,7 @@ import org.apache.kafka.streams.StreamsConfig;
  * @param lbHeartbeatIntervalMs       interval of the load-balancer heartbeats ({@code lb.heartbeat.interval.ms},
  *                                    default 1000); 0 sends none
  * @param lbRole                      whether this instance heartbeats its load-balancer addresses all the time or
- *                                    stands by ({@code lb.role}, {@code active} (default) or {@code standby}); see
+ *                                    waits as a standby ({@code lb.role}, {@code active} (default) or {@code standby}); see
  *                                    {@link LoadBalancerHeartbeats}
  * @param lbStandbyTakeoverMs         a standby takes over an address after this long without a heartbeat for it
  *                                    ({@code lb.standby.takeover.ms}, default twice {@code lb.heartbeat.interval.ms});

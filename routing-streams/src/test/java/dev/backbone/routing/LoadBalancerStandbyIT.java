@@ -46,8 +46,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * An active and a standby routing instance of one application front the load-balancer address lb-1. The active one
- * stops in the middle of a steady stream of requests; the standby takes the address over before it times out, and
- * Kafka hands the active's partitions to the standby, so every request is routed and none is refused.
+ * stops in the middle of a steady stream of requests. The standby takes the address over before it times out, and
+ * Kafka hands the active's partitions to the standby, so every request is routed and none is rejected.
  */
 @ExtendWith(EmbeddedStackExtension.class)
 class LoadBalancerStandbyIT {
@@ -171,13 +171,13 @@ class LoadBalancerStandbyIT {
         stopper.join(TIMEOUT.toMillis());
 
         Map<String, Integer> routedTimes = new HashMap<>();
-        List<ClientResponse> refused = new ArrayList<>();
-        readUntil(bootstrap, () -> routedTimes.keySet().containsAll(sent), routedTimes, refused, sent);
+        List<ClientResponse> rejected = new ArrayList<>();
+        readUntil(bootstrap, () -> routedTimes.keySet().containsAll(sent), routedTimes, rejected, sent);
 
-        System.out.printf("standby IT: %d requests sent, %d routed, %d routed more than once, %d refused%n",
+        System.out.printf("standby IT: %d requests sent, %d routed, %d routed more than once, %d rejected%n",
                 sent.size(), routedTimes.size(), routedTimes.values().stream().filter(times -> times > 1).count(),
-                refused.size());
-        assertThat(refused).as("no request refused, so lb-1 never looked dead").isEmpty();
+                rejected.size());
+        assertThat(rejected).as("no request rejected, so lb-1 never looked dead").isEmpty();
         assertThat(routedTimes.keySet()).as("every request routed").containsAll(sent);
         assertThat(standby.heartbeatedAddresses()).containsExactly("lb-1");
         JsonNode lb1 = member(standby, "lb-1");
@@ -187,7 +187,7 @@ class LoadBalancerStandbyIT {
 
     /** Reads routed requests and responses until {@code done}; bounded by {@link #TIMEOUT}. */
     private void readUntil(String bootstrap, java.util.function.BooleanSupplier done, Map<String, Integer> routedTimes,
-                           List<ClientResponse> refused, Set<String> sent) {
+                           List<ClientResponse> rejected, Set<String> sent) {
         var routedSerde = Topics.ROUTED_REQUESTS.valueSerde().deserializer();
         var responseSerde = Topics.RESPONSES.valueSerde().deserializer();
         try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(
@@ -207,7 +207,7 @@ class LoadBalancerStandbyIT {
                     } else {
                         ClientResponse response = responseSerde.deserialize(record.topic(), record.value());
                         if (sent.contains(response.requestId())) {
-                            refused.add(response);
+                            rejected.add(response);
                         }
                     }
                 }

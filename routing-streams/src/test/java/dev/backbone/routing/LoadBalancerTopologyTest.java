@@ -188,13 +188,13 @@ class LoadBalancerTopologyTest {
         advance(Duration.ofSeconds(3));
         advance(Duration.ofSeconds(5));
         loadBalancer();
-        routeOneOrReject();
+        sendRequest();
 
         assertThat(transitions("app_server", "up")).as("the first heartbeat").isEqualTo(1);
         assertThat(transitions("app_server", "down")).isEqualTo(1);
     }
 
-    private void routeOneOrReject() {
+    private void sendRequest() {
         requests.pipeInput("client-1", request("client-1", Map.of()));
     }
 
@@ -393,19 +393,6 @@ class LoadBalancerTopologyTest {
             assertThat(result.spilled()).isFalse();
         }
         assertThat(registry.get("backbone.routing.lb.spilled").counter().count()).isZero();
-    }
-
-    @Test
-    void routedToAnnouncedPartitionOfChosenServer() {
-        start();
-        alive("app-1", "app-2");
-        for (int client = 0; client < 20; client++) {
-            var request = request("client-" + client, Map.of());
-            requests.pipeInput(request.clientId(), request);
-        }
-        // TopologyTestDriver writes every record to partition 0, so the partitioner is covered by PartitionersTest;
-        // this checks the server whose partitions it is given.
-        assertThat(routed.readValuesToList()).extracting(RoutedRequest::serverId).containsOnly("app-1", "app-2");
     }
 
     // ---- queries ----

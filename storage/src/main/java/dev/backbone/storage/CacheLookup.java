@@ -11,7 +11,7 @@ import java.util.Optional;
  */
 public record CacheLookup<V>(Kind kind, V value, long version) {
 
-    /** What a tier held for a key. */
+    /** The kind of entry a tier had for a key. */
     public enum Kind {
         /** A value read from a row. */
         VALUE,
@@ -36,7 +36,7 @@ public record CacheLookup<V>(Kind kind, V value, long version) {
         return new CacheLookup<>(Kind.MISS, null, -1);
     }
 
-    /** Returns whether the tier answered, with a value or with a negative entry. */
+    /** Returns whether the tier had an entry: a value or a negative entry. */
     public boolean hit() {
         return kind != Kind.MISS;
     }

@@ -94,7 +94,7 @@ public final class ProductRepository {
             List<Product> products = new ArrayList<>(size + 1);
             try (PreparedStatement statement = connection.prepareStatement(FIND_BY_CATEGORY)) {
                 statement.setLong(1, categoryId);
-                // One row more than the page tells whether another page follows.
+                // One row more than the page shows whether another page follows.
                 statement.setInt(2, size + 1);
                 statement.setLong(3, (long) (page - 1) * size);
                 try (ResultSet rows = statement.executeQuery()) {

@@ -68,12 +68,12 @@ public final class RedisCacheTier implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(RedisCacheTier.class);
 
-    /** What a fill did. */
+    /** The outcome of a fill. */
     public enum FillResult {
         STORED,
         /** Rejected by a tombstone: an invalidation of the key is newer than the read. */
         REFUSED_BY_TOMBSTONE,
-        /** Rejected because Redis holds a newer version already. */
+        /** Rejected because Redis contains a newer version already. */
         REFUSED_BY_NEWER_ENTRY
     }
 
@@ -245,7 +245,7 @@ public final class RedisCacheTier implements AutoCloseable {
      *
      * @param invalidatedVersion the row version after the change, or -1 when unknown (a delete)
      * @param atMs               the time of the change, epoch milliseconds
-     * @return {@code true} when written, {@code false} when Redis holds a newer entry or tombstone
+     * @return {@code true} when written, {@code false} when Redis contains a newer entry or tombstone
      * @throws RedisException when Redis fails or times out
      */
     public boolean writeTombstone(String cacheKey, long invalidatedVersion, long atMs) {

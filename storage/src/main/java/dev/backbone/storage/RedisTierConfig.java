@@ -15,8 +15,8 @@ import java.util.Objects;
  * @param negativeTtl        how long a negative entry ("no such row") stays; zero stores none
  * @param tombstoneTtl       how long a tombstone written after this server's own writes blocks older fills
  * @param commandTimeout     how long one Redis command may take before the read falls back to the database
- * @param leaseMargin        how much earlier than its start a read counts as started when compared with the time of
- *                           a tombstone of unknown version, to allow for clock skew between the invalidator and this
+ * @param leaseMargin        how much earlier than its start a read counts as started, when compared with the time of
+ *                           a tombstone of unknown version. It covers clock skew between the invalidator and this
  *                           server; zero trusts the clocks to agree
  */
 public record RedisTierConfig(String uri, String keyPrefix, Duration entryTtl, Duration negativeTtl,

@@ -17,8 +17,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A read that misses the pinned cache and L1 takes its L1 and pinned leases and notes its lease time for L2 before
  * it looks at L2, so every value it fills later, from L2 or from the database, is checked against the invalidations
- * applied meanwhile. A value from L2 that L1 already knows to be stale is skipped and read from the database instead.
- * A row that does not exist is cached as a negative entry in L1 and L2, for their negative TTLs; an insert's
+ * applied meanwhile. A value from L2 that L1 has already seen invalidated is skipped and read from the database instead.
+ * A row that does not exist is cached as a negative entry in L1 and L2 for their negative TTLs. An insert's
  * invalidation (version 1) evicts it.
  *
  * <p>L2 failures never fail a read: any exception from the Redis tier, such as a Lettuce {@code RedisException} for
@@ -31,7 +31,7 @@ public final class TieredCache<V> {
     private static final Logger log = LoggerFactory.getLogger(TieredCache.class);
     private static final long WARNING_INTERVAL_MS = 10_000;
 
-    /** The tier that answered a read. */
+    /** The tier that served a read. */
     public enum Tier {
         PINNED, L1, L2, DATABASE;
 
@@ -42,10 +42,10 @@ public final class TieredCache<V> {
     }
 
     /**
-     * The answer to one read.
+     * The result of one read.
      *
      * @param value the value, or empty when no row has the key
-     * @param tier  the tier that answered
+     * @param tier  the tier that served it
      */
     public record Read<V>(Optional<V> value, Tier tier) {
 
@@ -58,12 +58,12 @@ public final class TieredCache<V> {
     /**
      * Counters since the cache was created.
      *
-     * @param pinnedHits     reads answered by the pinned cache
-     * @param l1Hits         reads answered by L1, negative entries included
-     * @param l1Misses       reads that L1 could not answer
-     * @param l2Hits         reads answered by L2, negative entries included
+     * @param pinnedHits     reads served by the pinned cache
+     * @param l1Hits         reads served by L1, negative entries included
+     * @param l1Misses       reads that L1 could not serve
+     * @param l2Hits         reads served by L2, negative entries included
      * @param l2Misses       L2 lookups that found nothing usable, failed lookups included
-     * @param databaseReads  reads answered by the database
+     * @param databaseReads  reads served by the database
      * @param l1RefusedFills L1 fills rejected as stale
      * @param l2RefusedFills L2 fills rejected by a tombstone or a newer entry
      * @param l2Errors       Redis commands that failed or timed out
@@ -224,7 +224,7 @@ public final class TieredCache<V> {
         }
     }
 
-    /** Returns the answer from L2, or {@code null} when L2 has nothing usable and the database must answer. */
+    /** Returns the result from L2, or {@code null} when L2 has nothing usable and the database must serve the read. */
     private Read<V> readL2(String key, VersionedCache.Lease l1Lease, VersionedCache.Lease pinnedLease) {
         if (l2 == null) {
             return null;

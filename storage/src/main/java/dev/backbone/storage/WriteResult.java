@@ -12,7 +12,7 @@ import java.util.Objects;
  */
 public record WriteResult<T>(Status status, T row, long currentVersion) {
 
-    /** What a conditional write did. Nothing is written unless the status is {@link #WRITTEN}. */
+    /** The outcome of a conditional write. Nothing is written unless the status is {@link #WRITTEN}. */
     public enum Status {
         /** The write committed. */
         WRITTEN,

@@ -206,7 +206,7 @@ class StorageIT {
     }
 
     @Test
-    void updateWithExpectedVersionOfUnknownIdIsNotFound() {
+    void conditionalUpdateOfUnknownId() {
         WriteResult<Product> result = new ProductRepository(pool).update(PRODUCTS + 10_000, new ProductUpdate("x", null, null, null),
                 OptionalLong.of(1));
 

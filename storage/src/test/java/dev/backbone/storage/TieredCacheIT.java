@@ -178,7 +178,7 @@ class TieredCacheIT {
     }
 
     @Test
-    void ownWriteTombstoneStopsOtherServersReadingOldValue() {
+    void ownWriteTombstoneHidesOldValue() {
         long id = 8;
         String key = Product.cacheKey(id);
         serverA.get(key);
@@ -191,7 +191,7 @@ class TieredCacheIT {
         TieredCache.Read<Product> onA = serverA.get(key);
         assertThat(onA.tier()).isEqualTo(TieredCache.Tier.DATABASE);
         assertThat(onA.value()).contains(updated);
-        // Server B has not seen the invalidation yet and still answers from its L1.
+        // Server B has not applied the invalidation yet and still reads its L1.
         assertThat(serverB.get(key).value().orElseThrow().priceCents()).isNotEqualTo(777L);
         serverB.invalidate(key, updated.version());
         assertThat(serverB.get(key).value()).contains(updated);
@@ -204,7 +204,7 @@ class TieredCacheIT {
         serverA.get(key);
         Product updated = products.update(id, new ProductUpdate(null, "Now in blue.", null, null)).orElseThrow();
 
-        // Server B applies the invalidation although Redis still holds version 1, as when a tombstone write was lost.
+        // Server B applies the invalidation although Redis still contains version 1, as when a tombstone write was lost.
         serverB.invalidate(key, updated.version());
 
         TieredCache.Read<Product> onB = serverB.get(key);
