@@ -45,8 +45,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The whole Backbone stack in one JVM on the embedded default: Kafka and PostgreSQL in-process, the catalogue seeded,
- * DNS records for {@value #SITE} published, then the cache invalidator, the routing layer, the app servers and the
- * front door. {@link #close()} stops everything in reverse order.
+ * DNS records for {@value #SITE} published, then the cache invalidator, the routing layer, the app servers, the
+ * front door and the CDN edges. {@link #close()} stops everything in reverse order.
  */
 public final class LocalStack implements AutoCloseable {
 

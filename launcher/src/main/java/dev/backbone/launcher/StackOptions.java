@@ -4,7 +4,7 @@ import java.security.SecureRandom;
 import java.util.HexFormat;
 
 /**
- * What the one-JVM stack starts with.
+ * Options of the one-JVM stack.
  *
  * @param httpPort       front-door port; 0 picks a free one
  * @param routingApiPort port of the routing layer's REST API (DNS admin and interactive queries); 0 picks a free one

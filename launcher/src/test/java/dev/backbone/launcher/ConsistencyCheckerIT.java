@@ -21,8 +21,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
- * Checks the consistency promise of change data capture: once a write has committed and the lag bound has passed, no
- * read through any path — the front door (app-server caches) or a CDN edge — returns an older version of the row.
+ * Checks the consistency promise of change data capture. Once a write has committed and the lag bound has passed, no
+ * read through any path returns an older version of the row: neither the front door (app-server caches) nor an edge.
  * Writers update a few hot products straight in PostgreSQL and through the API while readers read them through the
  * front door and both edges for a bounded time; then the whole history is checked.
  */
