@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Reads the component registries once per {@link #INTERVAL} on a thread of its own and turns the last readings into
  * the JSON snapshot of {@code GET /api/dashboard}. Rates and ratios come from the counter differences between the two
- * latest readings, so every client polling the page sees the same figures however often it polls. Lag percentiles use
+ * latest readings, so every client polling the page gets the same figures however often it polls. Lag percentiles use
  * {@link #LAG_WINDOW}, because invalidations are too sparse for one-second windows. Thread-safe.
  */
 final class DashboardSampler implements AutoCloseable {
@@ -30,7 +30,7 @@ final class DashboardSampler implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(DashboardSampler.class);
 
-    /** The app servers the launcher runs, with what it knows of their health. */
+    /** The health of one app server: whether it is ready, and its state in the load balancer. */
     record ServerHealth(String id, boolean ready, String loadBalancerState) {
     }
 
@@ -38,7 +38,7 @@ final class DashboardSampler implements AutoCloseable {
     private final Supplier<List<ServerHealth>> servers;
     private final Clock clock;
     private final ObjectMapper mapper = Json.mapper();
-    /** Readings from oldest to newest, enough to span {@link #LAG_WINDOW}; touched by the sampling thread only. */
+    /** Readings from oldest to newest, enough to span {@link #LAG_WINDOW}. Only the sampling thread uses them. */
     private final Deque<MeterReadings> readings = new ArrayDeque<>();
     private final ScheduledExecutorService scheduler;
     private volatile byte[] snapshot;
@@ -80,7 +80,7 @@ final class DashboardSampler implements AutoCloseable {
         try {
             sample();
         } catch (RuntimeException e) {
-            // The next tick tries again; one failed reading must not stop the page from updating.
+            // The next tick tries again, because one failed reading must not stop the page from updating.
             log.warn("Cannot compute the dashboard snapshot: {}", e.toString(), e);
         }
     }

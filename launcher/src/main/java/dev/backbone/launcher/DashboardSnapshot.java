@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Builds the JSON document of {@code GET /api/dashboard} from meter readings. Every field is always present; a value
- * is null, or a map is empty, when its meters do not exist or saw nothing in the window, and the page then shows
+ * Builds the JSON document of {@code GET /api/dashboard} from meter readings. Every field is always present. A value
+ * is null, or a map is empty, when its meters do not exist or recorded nothing in the window. The page then shows
  * "no data yet" for that panel.
  *
  * <pre>
@@ -92,7 +92,7 @@ final class DashboardSnapshot {
         return rates;
     }
 
-    /** Returns {@code hits / lookups} per label between two readings; a label without lookups in the window is left out. */
+    /** Returns {@code hits / lookups} per label between two readings. A label without lookups in the window is left out. */
     static Map<String, Double> ratios(MeterReadings earlier, MeterReadings later, String hitsGroup, String lookupsGroup) {
         var ratios = new java.util.TreeMap<String, Double>();
         if (earlier == null) {

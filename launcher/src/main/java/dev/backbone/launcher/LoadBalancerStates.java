@@ -16,7 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads the app servers' states as the load balancer sees them ({@code UP}, {@code JOINING}, {@code DRAINING},
+ * Reads the app servers' states in the load balancer ({@code UP}, {@code JOINING}, {@code DRAINING},
  * {@code DOWN}) from the routing layer's {@code GET /api/lb/pools/{pool}}. Used by one thread at a time.
  */
 final class LoadBalancerStates {

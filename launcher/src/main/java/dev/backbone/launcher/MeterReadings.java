@@ -25,8 +25,8 @@ import java.util.concurrent.TimeUnit;
  * @param epochMs   wall-clock time of the reading
  * @param counters  cumulative counts by group, then by label; groups are the {@code GROUP_} constants
  * @param histograms cumulative latency histograms in milliseconds, by the {@code HISTOGRAM_} constants
- * @param percentiles client-side percentiles in milliseconds, by group, then by label; these are already computed
- *                   over Micrometer's decaying window, so they are shown as read, never subtracted
+ * @param percentiles client-side percentiles in milliseconds, by group, then by label. Micrometer computes them over
+ *                   its decaying window, so they are shown as read and never subtracted
  */
 record MeterReadings(long nanoTime, long epochMs, Map<String, Map<String, Double>> counters,
                      Map<String, Buckets> histograms, Map<String, Map<String, Double>> percentiles) {
@@ -44,13 +44,13 @@ record MeterReadings(long nanoTime, long epochMs, Map<String, Map<String, Double
     static final String GROUP_REQUESTS = "requests";
     /** DNS lookups by result: the level that answered ({@code cache}, {@code region}, ...) or the failure. */
     static final String GROUP_DNS = "dns";
-    /** Requests answered per app server, by component name. */
+    /** Requests handled by each app server, by component name. */
     static final String GROUP_APP = "app";
     /** Cache hits by tier ({@code pinned}, {@code l1}, {@code l2}), all caches of all app servers added up. */
     static final String GROUP_CACHE_HITS = "cache.hits";
     /** Cache lookups, hits and misses, by tier. */
     static final String GROUP_CACHE_LOOKUPS = "cache.lookups";
-    /** Edge requests answered from the cache (hit, stale, revalidated), by region. */
+    /** Edge requests served from the cache (hit, stale, revalidated), by region. */
     static final String GROUP_EDGE_HITS = "edge.hits";
     /** Edge requests that looked at the cache (every result except pass), by region. */
     static final String GROUP_EDGE_LOOKUPS = "edge.lookups";
@@ -63,7 +63,7 @@ record MeterReadings(long nanoTime, long epochMs, Map<String, Map<String, Double
     /** Commit-to-purge lag until an edge applied the purge, label {@code <region> p99} and {@code <region> p50}. */
     static final String PERCENTILES_PURGE_APPLIED = "purge.applied";
 
-    /** Edge cache results that count as served from the cache; {@code miss} is the other looked-up result. */
+    /** Edge cache results that count as served from the cache. {@code miss} is the other result that looked at the cache. */
     private static final java.util.Set<String> EDGE_HIT_RESULTS = java.util.Set.of("hit", "stale", "revalidated");
     private static final String EDGE_PASS_RESULT = "pass";
 
@@ -156,7 +156,7 @@ record MeterReadings(long nanoTime, long epochMs, Map<String, Map<String, Double
         groups.computeIfAbsent(group, g -> new TreeMap<>()).merge(label, value, Math::max);
     }
 
-    /** Adds a timer's percentile histogram to the merged one; a timer without a histogram adds nothing. */
+    /** Adds a timer's percentile histogram to the merged one. A timer without a histogram adds nothing. */
     private static void addHistogram(Map<String, Buckets> histograms, String name, Meter meter) {
         if (!(meter instanceof Timer timer)) {
             return;
@@ -169,7 +169,7 @@ record MeterReadings(long nanoTime, long epochMs, Map<String, Map<String, Double
         histograms.merge(name, buckets, Buckets::plus);
     }
 
-    /** Returns a timer's client-side percentiles in milliseconds as {@code p50}, {@code p99}; empty before any record. */
+    /** Returns a timer's client-side percentiles in milliseconds by label ({@code p50}), or none before the first record. */
     private static Map<String, Double> readPercentiles(Meter meter) {
         if (!(meter instanceof Timer timer)) {
             return Map.of();
@@ -219,7 +219,7 @@ record MeterReadings(long nanoTime, long epochMs, Map<String, Map<String, Double
             return new Buckets(total, cumulative);
         }
 
-        /** Adds two histograms bound by bound; Micrometer gives every timer with defaults the same bounds. */
+        /** Adds two histograms bound by bound. Micrometer gives every timer with default settings the same bounds. */
         Buckets plus(Buckets other) {
             var merged = new TreeMap<>(cumulative);
             other.cumulative.forEach((bound, count) -> merged.merge(bound, count, Double::sum));
@@ -234,7 +234,7 @@ record MeterReadings(long nanoTime, long epochMs, Map<String, Map<String, Double
         }
 
         /**
-         * Estimates a quantile by linear interpolation inside the bucket that holds it, as Prometheus'
+         * Estimates a quantile by linear interpolation inside the bucket that contains it, as Prometheus'
          * {@code histogram_quantile} does, so the page and Grafana show the same figure.
          *
          * @return the estimate in milliseconds, or null for an empty histogram; a quantile above the last bound returns

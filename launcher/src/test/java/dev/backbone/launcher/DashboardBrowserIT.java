@@ -37,7 +37,7 @@ class DashboardBrowserIT {
 
     private static final Path SCREENSHOT = Path.of("target", "dashboard.png");
     private static final Path GRAFANA_DASHBOARD = Path.of("..", "compose", "grafana", "dashboards", "backbone.json");
-    /** Panels the one-JVM stack feeds; the CDN edge panel is checked apart, because the stack may run no edge. */
+    /** Panels the workload feeds. The CDN edge panel is checked apart, because the workload sends nothing through an edge. */
     private static final List<String> FED_PANELS = List.of("requests", "latency", "dns", "servers", "cache", "eviction", "purge");
 
     private LocalStack stack;
@@ -249,7 +249,7 @@ class DashboardBrowserIT {
 
             assertThat(result.count(200, 299)).as("workload successes").isPositive();
             assertThat(dashboardState.get("errors").asInt()).as("failed polls: %s", dashboardState).isZero();
-            // The stack may run no CDN edge, so the edge panel either has data or still says so.
+            // The workload sends no request through a CDN edge, so the edge panel may have no data. It must then show that.
             JsonNode edge = panels.path("edge");
             assertThat(edge.path("noDataShown").asBoolean()).as("'no data yet' on the edge panel: %s", edge)
                     .isEqualTo(edge.path("points").asInt() == 0);

@@ -167,7 +167,7 @@ final class HeadlessChromium implements AutoCloseable {
         }
     }
 
-    /** Collects the text frames of each DevTools message and completes the command it answers. */
+    /** Collects the text frames of each DevTools message and completes the pending command with the same id. */
     private static final class Listener implements WebSocket.Listener {
         private final StringBuilder frames = new StringBuilder();
         private volatile HeadlessChromium owner;

@@ -43,7 +43,8 @@ final class PendingRequests {
 
     /** Completes the matching request with a response from Kafka; returns false for an unknown or already answered id. */
     boolean complete(ClientResponse response) {
-        var future = pending.get(response.requestId());
+        // Removed before completing, so the request no longer counts as pending once its client has the response.
+        var future = pending.remove(response.requestId());
         if (future == null || !future.complete(response)) {
             unmatchedResponses.incrementAndGet();
             return false;
@@ -53,7 +54,7 @@ final class PendingRequests {
 
     /** Completes a request with an answer made by the front door itself, such as a 503 when Kafka is unreachable. */
     void fail(String requestId, ClientResponse answer) {
-        var future = pending.get(requestId);
+        var future = pending.remove(requestId);
         if (future != null) {
             future.complete(answer);
         }

@@ -94,6 +94,8 @@
       label: name,
       stroke: COLORS[i % COLORS.length],
       width: 2,
+      // Dashed, so that a total stays visible where one status class carries all requests.
+      dash: name === "total" ? [6, 4] : undefined,
       spanGaps: false,
       value: (u, v) => v == null ? "–" : v.toFixed(panel.definition.unit === "ms" ? 1 : 0),
     })));
