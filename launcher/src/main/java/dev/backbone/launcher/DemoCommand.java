@@ -37,6 +37,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--app-servers", defaultValue = "2", description = "App servers to run (default: ${DEFAULT-VALUE}).")
     int appServers;
 
+    @Option(names = "--dashboard-port", description = "Also serve the live dashboard and metrics on this port of "
+            + "127.0.0.1 while the demo runs; 0 picks a free one (default: off).")
+    Integer dashboardPort;
+
     @Option(names = "--redis", paramLabel = "URI", defaultValue = "", description = "Redis for the shared L2 cache tier, "
             + "such as redis://127.0.0.1:6379 (default: no L2 tier).")
     String redisUri;
@@ -49,7 +53,11 @@ final class DemoCommand implements Callable<Integer> {
         validate();
         PrintStream out = System.out;
         out.println("Backbone demo: starting the stack on the embedded default");
-        try (LocalStack stack = LocalStack.start(StackOptions.ephemeral(appServers, products, categories).withRedis(redisUri), step -> out.println("  " + step))) {
+        try (LocalStack stack = LocalStack.start(StackOptions.ephemeral(appServers, products, categories).withRedis(redisUri), step -> out.println("  " + step));
+             ObservabilityServer observability = dashboardPort == null ? null : ObservabilityServer.start("127.0.0.1", dashboardPort, stack)) {
+            if (observability != null) {
+                out.println("Live dashboard: " + observability.uri().resolve("/dashboard"));
+            }
             out.printf("Stack ready in %.1f s; front door %s%n", stack.startUpTime().toMillis() / 1000.0, stack.frontDoorUri());
             out.printf("Running %,d requests (%.0f%% writes, Zipf %.2f over %,d products, %d in flight)%n",
                     requests, writeRatio * 100, zipfExponent, products, concurrency);
@@ -64,6 +72,9 @@ final class DemoCommand implements Callable<Integer> {
             if (exitCode != 0) {
                 System.err.println("demo failed: " + (result.count(500, 599) + result.count(0, 0))
                         + " requests ended in 5xx or a transport error; see the log above");
+            }
+            if (observability != null) {
+                observability.close();
             }
             stack.close();
             out.println("Stopped cleanly");

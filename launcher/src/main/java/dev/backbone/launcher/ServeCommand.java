@@ -19,6 +19,10 @@ final class ServeCommand implements Callable<Integer> {
             + "interactive queries, metrics) on 127.0.0.1; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int apiPort;
 
+    @Option(names = "--dashboard-port", defaultValue = "8079", description = "Port of the metrics and live dashboard "
+            + "server on 127.0.0.1 (/dashboard, /metrics/{component}, /api/dashboard); 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    int dashboardPort;
+
     @Option(names = "--redis", paramLabel = "URI", defaultValue = "", description = "Redis for the shared L2 cache tier, "
             + "such as redis://127.0.0.1:6379 (default: no L2 tier).")
     String redisUri;
@@ -52,9 +56,17 @@ final class ServeCommand implements Callable<Integer> {
         }
         LocalStack stack = LocalStack.start(new StackOptions(port, apiPort, adminToken, authSecret, redisUri, appServers,
                 products, categories), step -> out.println("  " + step));
+        ObservabilityServer observability;
+        try {
+            observability = ObservabilityServer.start("127.0.0.1", dashboardPort, stack);
+        } catch (RuntimeException e) {
+            stack.close();
+            throw e;
+        }
         var stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             out.println("Stopping the stack");
+            observability.close();
             stack.close();
             out.println("Stopped cleanly");
             stopped.countDown();
@@ -67,6 +79,8 @@ final class ServeCommand implements Callable<Integer> {
         out.println("  routing API        " + stack.routingApiUri() + " (DNS admin, interactive queries, /metrics)");
         out.println("  admin token        " + (generatedToken ? adminToken + " (random; set BACKBONE_ADMIN_TOKEN to choose one)"
                 : "from BACKBONE_ADMIN_TOKEN"));
+        out.println("  dashboard          " + observability.uri().resolve("/dashboard"));
+        out.println("  metrics            " + observability.uri().resolve("/metrics") + " (Prometheus text per component)");
         stack.edgeUris().forEach((region, uri) -> out.printf("  CDN edge %-9s %s%n", region, uri));
         out.println("  auth secret        " + (generatedSecret ? authSecret + " (random; set BACKBONE_AUTH_SECRET to choose one)"
                 : "from BACKBONE_AUTH_SECRET"));

@@ -92,7 +92,7 @@
   function chartOptions(panel) {
     const series = [{}].concat(panel.names.map((name, i) => ({
       label: name,
-      stroke: COLORS[i % COLORS.length],
+      stroke: name === "total" ? "#1d2330" : COLORS[i % COLORS.length],
       width: 2,
       // Dashed, so that a total stays visible where one status class carries all requests.
       dash: name === "total" ? [6, 4] : undefined,
@@ -127,6 +127,7 @@
         newNames = true;
       }
     }
+
     panel.xs.push(timestampSeconds);
     let received = false;
     for (const name of panel.names) {
@@ -141,15 +142,22 @@
       panel.xs.shift();
       panel.names.forEach(name => panel.ys[name].shift());
     }
+
     if (received) {
       panel.points++;
       panel.element.classList.add("has-data");
+    }
+
+    if (newNames) {
+      // A total goes last, so that uPlot draws it over the series it adds up.
+      panel.names.sort((a, b) => (a === "total") - (b === "total"));
     }
     if (panel.names.length > 0 && (newNames || !panel.chart)) {
       rebuildChart(panel);
     } else if (panel.chart) {
       panel.chart.setData([panel.xs].concat(panel.names.map(name => panel.ys[name])));
     }
+
     panel.element.dataset.points = String(panel.points);
     panel.element.dataset.max = String(panel.max);
     state.panels[panel.definition.id] = { points: panel.points, max: panel.max, series: panel.names.slice() };
