@@ -21,7 +21,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
-import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -30,7 +29,6 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
@@ -254,13 +252,14 @@ final class RoutedRequestLoop implements Runnable {
         if (offsets.isEmpty()) {
             return;
         }
-        try {
-            consumer.commitSync(offsets);
-        } catch (CommitFailedException | RebalanceInProgressException e) {
-            // The partitions moved to another server, which handles these records again.
-            commitWarning.warn("Cannot commit offsets {} during a rebalance; the next owner handles those records again: {}",
-                    offsets.keySet(), e.getMessage());
-        }
+        // Asynchronous, so the next poll does not wait for the broker: every response of the batch is acknowledged
+        // already, and a commit that fails only means that the next owner of a partition handles those records again.
+        consumer.commitAsync(offsets, (committed, error) -> {
+            if (error != null) {
+                commitWarning.warn("Cannot commit offsets {}; the next owner of those partitions handles the records again: {}",
+                        committed.keySet(), error.toString());
+            }
+        });
     }
 
     /** Keeps {@link #assignedPartitions} current and announces every change. Runs on the consumer thread. */

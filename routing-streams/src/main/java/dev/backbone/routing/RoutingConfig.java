@@ -24,7 +24,7 @@ import org.apache.kafka.streams.StreamsConfig;
  * @param stateDir                    the Kafka Streams state directory ({@code state.dir}, default a new temporary
  *                                    directory, so that the client DNS cache is restored from its changelog)
  * @param numStreamThreads            stream threads of this instance ({@code num.stream.threads}, default 1)
- * @param commitIntervalMs            Kafka Streams commit interval ({@code commit.interval.ms}, default 100)
+ * @param commitIntervalMs            Kafka Streams commit interval ({@code commit.interval.ms}, default 1000)
  * @param fetchMaxWaitMs              consumer {@code fetch.max.wait.ms} ({@code fetch.max.wait.ms}, default 500); tests
  *                                    set it low
  * @param lbAddresses                 load-balancer addresses this instance sends heartbeats for ({@code lb.addresses},
@@ -158,7 +158,7 @@ public record RoutingConfig(
         String applicationId = settings.string("application.id", DEFAULT_APPLICATION_ID);
         String stateDir = settings.string("state.dir", null);
         int numStreamThreads = settings.integer("num.stream.threads", 1, 1, 64);
-        long commitIntervalMs = settings.longValue("commit.interval.ms", 100, 1, 600_000);
+        long commitIntervalMs = settings.longValue("commit.interval.ms", 1000, 1, 600_000);
         int fetchMaxWaitMs = settings.integer("fetch.max.wait.ms", 500, 0, 60_000);
         List<String> lbAddresses = settings.list("lb.addresses", List.of("lb-1", "lb-2"));
         String lbPool = settings.string("lb.pool", "shop");

@@ -88,11 +88,13 @@ public final class RoutingTopology {
                 Topics.CLIENT_REQUESTS.valueSerde().deserializer(), Topics.CLIENT_REQUESTS.name());
         topology.addProcessor(ROUTE_PROCESSOR, () -> new RouteRequestProcessor(config, loadBalancing, metrics),
                 CLIENT_REQUESTS_SOURCE);
+        // In-memory stores with changelogs: every entry expires within its TTL, so the stores stay as small as the set of
+        // recently active clients, and a RocksDB flush of both stores at every commit would stall the stream thread.
         topology.addStateStore(Stores.keyValueStoreBuilder(
-                        Stores.persistentKeyValueStore(CLIENT_DNS_CACHE_STORE), Serdes.String(), new JsonSerde<>(CachedAnswer.class))
+                        Stores.inMemoryKeyValueStore(CLIENT_DNS_CACHE_STORE), Serdes.String(), new JsonSerde<>(CachedAnswer.class))
                 .withCachingDisabled(), ROUTE_PROCESSOR);
         topology.addStateStore(Stores.keyValueStoreBuilder(
-                        Stores.persistentKeyValueStore(CLIENT_DNS_CACHE_EXPIRY_STORE), Serdes.String(), Serdes.String())
+                        Stores.inMemoryKeyValueStore(CLIENT_DNS_CACHE_EXPIRY_STORE), Serdes.String(), Serdes.String())
                 .withCachingDisabled(), ROUTE_PROCESSOR);
 
         topology.addSink(ROUTED_REQUESTS_SINK, Topics.ROUTED_REQUESTS.name(), new StringSerializer(),

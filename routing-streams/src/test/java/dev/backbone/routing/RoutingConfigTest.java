@@ -30,7 +30,7 @@ class RoutingConfigTest {
         assertThat(config.dnsCacheMaxEntriesPerClient()).isEqualTo(100);
         assertThat(config.hashKey()).isEqualTo(RoutingConfig.HashKey.CLIENT);
         assertThat(config.maglevTableSize()).isEqualTo(65_537);
-        assertThat(config.commitIntervalMs()).isEqualTo(100);
+        assertThat(config.commitIntervalMs()).isEqualTo(1000);
         var props = config.streamsProperties();
         assertThat(props.get(StreamsConfig.APPLICATION_ID_CONFIG)).isEqualTo("backbone-routing");
         assertThat(props.get(StreamsConfig.STATE_DIR_CONFIG)).isEqualTo(stateDir.toString());
