@@ -123,8 +123,7 @@ public final class EndToEndBenchmark implements Callable<Integer> {
             row("pass-through topology (same serdes, no logic)", "%,.0f records/s", passThroughRate, "baseline");
             out.printf("  pass-through topology: %,.0f records/s%n", passThroughRate);
 
-            ScheduledExecutorService heartbeats = startAppServerHeartbeats(bootstrap);
-            try {
+            try (AutoCloseable heartbeats = startAppServerHeartbeats(bootstrap)) {
                 double routingRate = StreamsThroughput.drain(bootstrap, onRunning -> {
                     RoutingService service = RoutingService.start(routingConfig, new SimpleMeterRegistry());
                     if (!service.awaitRunning(Duration.ofSeconds(60))) {
@@ -137,8 +136,6 @@ public final class EndToEndBenchmark implements Callable<Integer> {
                 row("routing-streams (DNS, client cache, waterfall, Maglev)", "%,.0f records/s", routingRate,
                         String.format("%.2f × pass-through (target ≥ 0.8)", routingRate / passThroughRate));
                 out.printf("  routing-streams: %,.0f records/s (%.2f × pass-through)%n", routingRate, routingRate / passThroughRate);
-            } finally {
-                heartbeats.shutdownNow();
             }
         }
     }
@@ -165,8 +162,11 @@ public final class EndToEndBenchmark implements Callable<Integer> {
         }
     }
 
-    /** Announces three app servers every 500 ms, as running app servers would, so the load balancer has members. */
-    private static ScheduledExecutorService startAppServerHeartbeats(String bootstrap) {
+    /**
+     * Announces three app servers every 500 ms, as running app servers would, so the load balancer has members.
+     * Closing the result stops the announcements and closes their producer.
+     */
+    private static AutoCloseable startAppServerHeartbeats(String bootstrap) {
         var producer = new KafkaProducer<>(KafkaBaselines.producerConfig(bootstrap), new StringSerializer(),
                 Topics.LB_HEARTBEATS.valueSerde().serializer());
         ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
@@ -179,8 +179,11 @@ public final class EndToEndBenchmark implements Callable<Integer> {
                 producer.send(new ProducerRecord<>(Topics.LB_HEARTBEATS.name(), heartbeat.serverId(), heartbeat));
             }
         }, 0, 500, TimeUnit.MILLISECONDS);
-        Runtime.getRuntime().addShutdownHook(new Thread(producer::close));
-        return executor;
+        return () -> {
+            executor.shutdownNow();
+            executor.awaitTermination(5, TimeUnit.SECONDS);
+            producer.close(Duration.ofSeconds(5));
+        };
     }
 
     /** Measures the front door on the whole one-JVM stack against the raw producer and raw round trip on that broker. */

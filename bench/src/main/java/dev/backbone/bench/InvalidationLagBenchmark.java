@@ -35,6 +35,7 @@ public final class InvalidationLagBenchmark implements Callable<Integer> {
     int seconds;
 
     public static void main(String[] args) {
+        System.setProperty("jdk.httpclient.allowRestrictedHeaders", "host");
         System.exit(new CommandLine(new InvalidationLagBenchmark()).execute(args));
     }
 

@@ -45,6 +45,7 @@ final class KafkaBaselines {
     static void createTopic(String bootstrap, String name, int partitions) {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
             admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get(30, TimeUnit.SECONDS);
+            dev.backbone.events.TopicAdmin.awaitLeaders(admin, List.of(name));
         } catch (Exception e) {
             throw new IllegalStateException("cannot create topic " + name + ": " + e.getMessage(), e);
         }

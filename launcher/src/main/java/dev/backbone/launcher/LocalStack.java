@@ -61,6 +61,14 @@ public final class LocalStack implements AutoCloseable {
     public static final List<String> REGIONAL_LOAD_BALANCERS = List.of("lb-us-east", "lb-us-west", "lb-eu-west", "lb-ap-south");
     public static final String POOL = "shop";
 
+    static {
+        // The readiness probe sends the Host header that names the site, which java.net.http restricts unless this
+        // property is set before its first use in the JVM.
+        if (System.getProperty("jdk.httpclient.allowRestrictedHeaders") == null) {
+            System.setProperty("jdk.httpclient.allowRestrictedHeaders", "host");
+        }
+    }
+
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private final Map<String, PrometheusMeterRegistry> registries = new LinkedHashMap<>();
     private final List<AppServer> appServers = new ArrayList<>();
