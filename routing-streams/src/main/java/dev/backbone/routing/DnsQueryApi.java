@@ -166,7 +166,21 @@ final class DnsQueryApi {
             Thread.currentThread().interrupt();
             throw ApiException.unavailable("interrupted while forwarding the query to " + owner.host() + ":" + owner.port());
         }
+        if (response.statusCode() == 503) {
+            // The forwarded reply carries no headers, so a 503 is raised again here to keep its Retry-After.
+            throw ApiException.unavailable("instance " + owner.host() + ":" + owner.port() + ", which owns client '"
+                    + client + "', is not ready: " + messageOf(response.body()));
+        }
         return ApiReply.forwarded(response.statusCode(), withForwardedBy(response.body()));
+    }
+
+    private static String messageOf(byte[] body) {
+        try {
+            JsonNode json = Json.mapper().readTree(body);
+            return json.hasNonNull("message") ? json.get("message").asText() : json.toString();
+        } catch (IOException e) {
+            return new String(body, StandardCharsets.UTF_8);
+        }
     }
 
     /** Adds {@code forwardedBy} to a JSON object body, and returns any other body unchanged. */

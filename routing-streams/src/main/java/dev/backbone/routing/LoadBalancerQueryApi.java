@@ -1,8 +1,12 @@
 package dev.backbone.routing;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.backbone.events.Heartbeat;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,8 +15,8 @@ import java.util.TreeSet;
 /**
  * The load-balancer queries of the REST API: a pool's members, the server a key maps to, and per-server request
  * counts. Every instance derives membership from the whole heartbeat topic, so any instance serves the first two
- * without forwarding. Request counts are those of the answering instance only, because each instance counts the
- * requests it routes. Thread-safe.
+ * without forwarding. Each instance counts only the requests it routes, so the load query fans out to every instance
+ * of the consumer group and sums their counts. Thread-safe.
  */
 final class LoadBalancerQueryApi {
 
@@ -24,11 +28,19 @@ final class LoadBalancerQueryApi {
     private final LoadBalancing loadBalancing;
     private final Clock clock;
     private final String self;
+    private final InstancePeers peers;
 
+    /** Creates the queries of a single instance: the load query returns this instance's counts only. */
     LoadBalancerQueryApi(LoadBalancing loadBalancing, Clock clock, String self) {
+        this(loadBalancing, clock, self, null);
+    }
+
+    /** @param peers the other instances that the load query fans out to, or null to count this instance only */
+    LoadBalancerQueryApi(LoadBalancing loadBalancing, Clock clock, String self, InstancePeers peers) {
         this.loadBalancing = loadBalancing;
         this.clock = clock;
         this.self = self;
+        this.peers = peers;
     }
 
     /** Returns every member of a pool, load balancers and app servers, with state and last heartbeat. */
@@ -98,42 +110,83 @@ final class LoadBalancerQueryApi {
         return ApiReply.json(answer);
     }
 
-    /** Returns the requests this instance routed to each server of a pool over the last 1 and 5 minutes. */
-    ApiReply load(String pool) {
+    /**
+     * Returns the requests routed to each server of a pool over the last 1 and 5 minutes, summed over every instance
+     * of the consumer group, with the instances that contributed.
+     *
+     * @param local "true" to return this instance's counts only, as a fanned-out query asks; null or "false" for all
+     * @throws ApiException 503 when another instance cannot be queried, because the sum would be too low
+     */
+    ApiReply load(String pool, String local) {
         requirePool(pool);
+        boolean localOnly = parseLocal(local);
         long nowMs = clock.millis();
         Membership membership = loadBalancing.membership();
         membership.expire(nowMs);
         LoadWindows.PoolLoads loads = loadBalancing.existingLoads(pool);
-        Map<String, Long> lastMinute = loads == null ? Map.of() : loads.counts(ONE_MINUTE_MS, nowMs);
-        Map<String, Long> lastFiveMinutes = loads == null ? Map.of() : loads.counts(FIVE_MINUTES_MS, nowMs);
+        Map<String, Long> lastMinute = new HashMap<>(loads == null ? Map.of() : loads.counts(ONE_MINUTE_MS, nowMs));
+        Map<String, Long> lastFiveMinutes = new HashMap<>(loads == null ? Map.of() : loads.counts(FIVE_MINUTES_MS, nowMs));
+
+        var instances = new ArrayList<Map<String, Object>>();
+        instances.add(instanceView(self, sum(lastMinute), sum(lastFiveMinutes)));
+        if (!localOnly && peers != null) {
+            for (String instance : peers.others()) {
+                JsonNode answer = peers.get(instance, RoutingApiHandler.LB_LOAD_PATH + "?pool="
+                        + URLEncoder.encode(pool, StandardCharsets.UTF_8) + "&" + InstancePeers.LOCAL_PARAMETER + "=true");
+                for (JsonNode server : answer.path("servers")) {
+                    String serverId = server.get("serverId").asText();
+                    lastMinute.merge(serverId, server.get("lastMinute").asLong(), Long::sum);
+                    lastFiveMinutes.merge(serverId, server.get("lastFiveMinutes").asLong(), Long::sum);
+                }
+                instances.add(instanceView(instance, answer.path("totalLastMinute").asLong(),
+                        answer.path("totalLastFiveMinutes").asLong()));
+            }
+        }
 
         var servers = new ArrayList<Map<String, Object>>();
-        long totalMinute = 0;
-        long totalFive = 0;
         for (String serverId : serverIds(pool, lastFiveMinutes)) {
             Membership.Member member = membership.member(serverId);
-            long minute = lastMinute.getOrDefault(serverId, 0L);
-            long five = lastFiveMinutes.getOrDefault(serverId, 0L);
             var view = new LinkedHashMap<String, Object>();
             view.put("serverId", serverId);
             view.put("state", member == null ? null : member.state().name());
-            view.put("lastMinute", minute);
-            view.put("lastFiveMinutes", five);
+            view.put("lastMinute", lastMinute.getOrDefault(serverId, 0L));
+            view.put("lastFiveMinutes", lastFiveMinutes.getOrDefault(serverId, 0L));
             servers.add(view);
-            totalMinute += minute;
-            totalFive += five;
         }
         var answer = new LinkedHashMap<String, Object>();
         answer.put("pool", pool);
-        answer.put("scope", "requests routed by " + self);
+        answer.put("scope", localOnly || peers == null ? "local" : "all");
         answer.put("windowsMs", List.of(ONE_MINUTE_MS, FIVE_MINUTES_MS));
         answer.put("servers", servers);
-        answer.put("totalLastMinute", totalMinute);
-        answer.put("totalLastFiveMinutes", totalFive);
+        answer.put("totalLastMinute", sum(lastMinute));
+        answer.put("totalLastFiveMinutes", sum(lastFiveMinutes));
+        answer.put("instances", instances);
         answer.put("answeredBy", self);
         answer.put("nowMs", nowMs);
         return ApiReply.json(answer);
+    }
+
+    private static boolean parseLocal(String local) {
+        if (local == null || local.equals("false")) {
+            return false;
+        }
+        if (local.equals("true")) {
+            return true;
+        }
+        throw ApiException.invalidField(new InvalidFieldException(InstancePeers.LOCAL_PARAMETER, local, "is invalid",
+                "true for this instance's counts only, or false (the default) for the sum over all instances"));
+    }
+
+    private static long sum(Map<String, Long> counts) {
+        return counts.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    private static Map<String, Object> instanceView(String instance, long lastMinute, long lastFiveMinutes) {
+        var view = new LinkedHashMap<String, Object>();
+        view.put("instance", instance);
+        view.put("totalLastMinute", lastMinute);
+        view.put("totalLastFiveMinutes", lastFiveMinutes);
+        return view;
     }
 
     /** Returns the app servers of a pool that are members now or got requests in the window, sorted. */

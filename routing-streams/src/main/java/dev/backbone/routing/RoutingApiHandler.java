@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * GET    /api/dns/resolve?name=&amp;client=&amp;region=&amp;country=   resolve a name for a client, with its cache entry
  * GET    /api/lb/pools/{pool}              members of a pool with state, last heartbeat, weight and partitions
  * GET    /api/lb/route?pool=&amp;key=          the server a routing key maps to now, and its preference order
- * GET    /api/lb/load?pool=                requests this instance routed to each server over 1 and 5 minutes
+ * GET    /api/lb/load?pool=&amp;local=         requests routed to each server over 1 and 5 minutes, summed over all
+ *                                          instances, or this instance's only with local=true
  * GET    /metrics                          Prometheus text, when the registry is a PrometheusMeterRegistry
  * </pre>
  *
@@ -145,7 +146,7 @@ final class RoutingApiHandler extends Handler.Abstract {
             return loadBalancer.route(query.getValue("pool"), query.getValue("key"));
         }
         if (path.equals(LB_LOAD_PATH)) {
-            return loadBalancer.load(query.getValue("pool"));
+            return loadBalancer.load(query.getValue("pool"), query.getValue(InstancePeers.LOCAL_PARAMETER));
         }
         // Jetty has decoded the path already.
         return loadBalancer.pool(path.substring(LB_POOLS_PATH.length() + 1));

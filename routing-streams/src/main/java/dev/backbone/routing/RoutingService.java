@@ -103,7 +103,8 @@ public final class RoutingService implements AutoCloseable {
                     streamsProperties);
             var admin = new DnsAdminApi(producer, dnsRecordsOf(streams), clock, applicationServer);
             var queries = new DnsQueryApi(streams, applicationServer, config.dnsNegativeTtlMs(), clock);
-            var loadBalancerQueries = new LoadBalancerQueryApi(loadBalancing, clock, applicationServer);
+            var loadBalancerQueries = new LoadBalancerQueryApi(loadBalancing, clock, applicationServer,
+                    new InstancePeers(streams, applicationServer));
             rest.start(new RoutingApiHandler(admin, queries, loadBalancerQueries, registry, config.adminToken(),
                     applicationServer));
         } catch (RuntimeException e) {

@@ -457,7 +457,7 @@ class LoadBalancerTopologyTest {
         }
         routeOne("client-3");
 
-        JsonNode load = json(queries().load(POOL));
+        JsonNode load = json(queries().load(POOL, null));
 
         JsonNode server = load.get("servers").get(0);
         assertThat(server.get("serverId").asText()).isEqualTo("app-1");
