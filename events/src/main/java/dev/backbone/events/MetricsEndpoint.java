@@ -34,6 +34,8 @@ public final class MetricsEndpoint implements AutoCloseable {
     /** The Prometheus text exposition format, version 0.0.4. */
     public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
     public static final String PATH = "/metrics";
+    /** The {@code metrics.port} value that turns the endpoint off. */
+    public static final int PORT_OFF = -1;
 
     private static final Logger log = LoggerFactory.getLogger(MetricsEndpoint.class);
     /** A scrape being answered when {@link #close()} is called gets this long to finish. */

@@ -2,6 +2,7 @@ package dev.backbone.ingest;
 
 import dev.backbone.events.ClientRequest;
 import dev.backbone.events.DeadLetterPublisher;
+import dev.backbone.events.KafkaClientMeters;
 import dev.backbone.events.Topics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -39,11 +40,14 @@ public final class FrontDoor implements AutoCloseable {
     private final Producer<byte[], byte[]> deadLetterProducer;
     private final ResponseListener listener;
     private final PendingRequests pending;
+    private final KafkaClientMeters kafkaMeters;
     private boolean closed;
 
     private FrontDoor(IngestConfig config, Server server, Producer<String, ClientRequest> producer,
-                      Producer<byte[], byte[]> deadLetterProducer, ResponseListener listener, PendingRequests pending) {
+                      Producer<byte[], byte[]> deadLetterProducer, ResponseListener listener, PendingRequests pending,
+                      KafkaClientMeters kafkaMeters) {
         this.config = config;
+        this.kafkaMeters = kafkaMeters;
         this.server = server;
         this.producer = producer;
         this.deadLetterProducer = deadLetterProducer;
@@ -58,15 +62,21 @@ public final class FrontDoor implements AutoCloseable {
      */
     public static FrontDoor start(IngestConfig config, MeterRegistry registry) {
         var pending = new PendingRequests(config.maxPendingRequests(), config.responseTimeoutMs(), config.ingestId());
-        Producer<String, ClientRequest> producer = new KafkaProducer<>(producerConfig(config),
+        Producer<String, ClientRequest> producer = new KafkaProducer<>(producerConfig(config, "backbone-" + config.ingestId()),
                 new StringSerializer(), Topics.CLIENT_REQUESTS.valueSerde().serializer());
-        Producer<byte[], byte[]> deadLetterProducer = new KafkaProducer<>(producerConfig(config),
+        // A client id of its own keeps the two producers' metrics apart, because the meters are tagged by client id.
+        Producer<byte[], byte[]> deadLetterProducer = new KafkaProducer<>(
+                producerConfig(config, "backbone-" + config.ingestId() + "-dead-letters"),
                 new ByteArraySerializer(), new ByteArraySerializer());
         var deadLetters = new DeadLetterPublisher(deadLetterProducer, "request-ingest/" + config.ingestId());
         var consumer = new KafkaConsumer<>(consumerConfig(config), new ByteArrayDeserializer(), new ByteArrayDeserializer());
         var listener = new ResponseListener(consumer, config.replyPartition(), pending, deadLetters);
+        var kafkaMeters = new KafkaClientMeters(registry, config.ingestId());
+        kafkaMeters.bind(producer);
+        kafkaMeters.bind(deadLetterProducer);
+        kafkaMeters.bind(consumer);
         Server server = new Server(threadPool());
-        var frontDoor = new FrontDoor(config, server, producer, deadLetterProducer, listener, pending);
+        var frontDoor = new FrontDoor(config, server, producer, deadLetterProducer, listener, pending, kafkaMeters);
         try {
             listener.start(Duration.ofSeconds(30));
             var httpConfig = new HttpConfiguration();
@@ -95,10 +105,10 @@ public final class FrontDoor implements AutoCloseable {
         return frontDoor;
     }
 
-    private static Map<String, Object> producerConfig(IngestConfig config) {
+    private static Map<String, Object> producerConfig(IngestConfig config, String clientId) {
         return Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
-                ProducerConfig.CLIENT_ID_CONFIG, "backbone-" + config.ingestId(),
+                ProducerConfig.CLIENT_ID_CONFIG, clientId,
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                 ProducerConfig.LINGER_MS_CONFIG, 1,
@@ -151,6 +161,7 @@ public final class FrontDoor implements AutoCloseable {
         } catch (Exception e) {
             log.warn("Front door {} did not stop cleanly: {}", config.ingestId(), e.toString());
         }
+        kafkaMeters.close();
         listener.close();
         producer.close(Duration.ofSeconds(5));
         deadLetterProducer.close(Duration.ofSeconds(5));

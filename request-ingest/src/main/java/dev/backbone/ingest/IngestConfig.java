@@ -18,6 +18,11 @@ import dev.backbone.events.Topics;
  * @param kafkaTimeoutMs     how long a send may wait for Kafka before the client gets 503 ({@code kafka.timeout.ms}, default 5000)
  * @param defaultRegion      region of clients that send no {@code X-Client-Region} ({@code default.region}, default us-east)
  * @param defaultCountry     country of clients that send no {@code X-Client-Country} ({@code default.country}, default US)
+ * @param metricsHost        address the Prometheus endpoint of a standalone front door binds ({@code metrics.host},
+ *                           default 127.0.0.1)
+ * @param metricsPort        port of that endpoint, which serves {@code GET /metrics} ({@code metrics.port}, default
+ *                           {@value #DEFAULT_METRICS_PORT}; 0 picks a free port, -1 turns it off). It is separate from
+ *                           {@code http.port} because the front door forwards every path of that port to Kafka
  */
 public record IngestConfig(
         String bootstrapServers,
@@ -30,7 +35,11 @@ public record IngestConfig(
         int maxPendingRequests,
         long kafkaTimeoutMs,
         String defaultRegion,
-        String defaultCountry) {
+        String defaultCountry,
+        String metricsHost,
+        int metricsPort) {
+
+    public static final int DEFAULT_METRICS_PORT = 9401;
 
     /**
      * Reads and validates every key.
@@ -49,7 +58,9 @@ public record IngestConfig(
                 settings.integer("max.pending.requests", 10_000, 1, 1_000_000),
                 settings.longValue("kafka.timeout.ms", 5_000, 100, 120_000),
                 settings.string("default.region", "us-east"),
-                settings.string("default.country", "US"));
+                settings.string("default.country", "US"),
+                settings.string("metrics.host", "127.0.0.1"),
+                settings.integer("metrics.port", DEFAULT_METRICS_PORT, -1, 65535));
         if (!RequestValidation.isValidRegion(config.defaultRegion())) {
             settings.addProblem("default.region=" + config.defaultRegion() + " is invalid; accepted: " + RequestValidation.REGION_RULE);
         }

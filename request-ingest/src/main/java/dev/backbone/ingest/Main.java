@@ -1,14 +1,22 @@
 package dev.backbone.ingest;
 
+import dev.backbone.events.MetricsEndpoint;
 import dev.backbone.events.Settings;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Runs one front door alone: {@code java dev.backbone.ingest.Main [config.properties]}, settings also from BACKBONE_* variables. */
+/**
+ * Runs one front door alone: {@code java dev.backbone.ingest.Main [config.properties]}, settings also from BACKBONE_*
+ * variables. Serves its meters, JVM meters included, at {@code /metrics} on {@code metrics.port}.
+ */
 public final class Main {
+
+    private static final Logger log = LoggerFactory.getLogger(Main.class);
 
     private Main() {
     }
@@ -24,12 +32,38 @@ public final class Main {
             return;
         }
         var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        FrontDoor frontDoor = FrontDoor.start(config, registry);
+        MetricsEndpoint.bindJvmMetrics(registry);
+        MetricsEndpoint metrics = startMetrics(config, registry);
+        FrontDoor frontDoor;
+        try {
+            frontDoor = FrontDoor.start(config, registry);
+        } catch (RuntimeException e) {
+            closeMetrics(metrics);
+            throw e;
+        }
         var stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             frontDoor.close();
+            closeMetrics(metrics);
             stopped.countDown();
         }, "ingest-shutdown"));
         stopped.await();
+    }
+
+    /** Starts the Prometheus endpoint on {@code metrics.host:metrics.port}, or returns null when that port is -1. */
+    static MetricsEndpoint startMetrics(IngestConfig config, PrometheusMeterRegistry registry) {
+        if (config.metricsPort() == MetricsEndpoint.PORT_OFF) {
+            log.info("Metrics endpoint off (metrics.port={})", MetricsEndpoint.PORT_OFF);
+            return null;
+        }
+        var endpoint = MetricsEndpoint.start(config.metricsHost(), config.metricsPort(), registry);
+        log.info("Serving metrics at {}", endpoint.uri());
+        return endpoint;
+    }
+
+    private static void closeMetrics(MetricsEndpoint metrics) {
+        if (metrics != null) {
+            metrics.close();
+        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.backbone.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.backbone.embedded.EmbeddedKafka;
 import dev.backbone.embedded.EmbeddedStackExtension;
@@ -9,7 +10,9 @@ import dev.backbone.events.ClientResponse;
 import dev.backbone.events.Json;
 import dev.backbone.events.Settings;
 import dev.backbone.events.Topics;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import dev.backbone.events.MetricsEndpoint;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -40,6 +43,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class FrontDoorIT {
 
     private FrontDoor frontDoor;
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private Thread responder;
     private final AtomicBoolean responding = new AtomicBoolean(true);
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -51,7 +55,7 @@ class FrontDoorIT {
                 "http.port", "0",
                 "reply.partition", "2",
                 "response.timeout.ms", "1500",
-                "max.body.bytes", "1024"))), new SimpleMeterRegistry());
+                "max.body.bytes", "1024"))), registry);
         responder = new Thread(() -> echo(kafka.bootstrapServers()), "echo-responder");
         responder.start();
     }
@@ -61,6 +65,40 @@ class FrontDoorIT {
         responding.set(false);
         responder.join(10_000);
         frontDoor.close();
+    }
+
+    @Test
+    void kafkaClientMetersAreBoundPerClient() {
+        await().untilAsserted(() -> assertThat(registry.getMeters().stream()
+                .filter(meter -> meter.getId().getName().startsWith("kafka."))
+                .map(meter -> meter.getId().getTag("client.id")))
+                .contains("backbone-ingest-1", "backbone-ingest-1-dead-letters", "backbone-ingest-1-responses"));
+    }
+
+    @Test
+    void metricsEndpointServesFrontDoorMeters() throws Exception {
+        var config = IngestConfig.from(Settings.of(Map.of(
+                "bootstrap.servers", "127.0.0.1:9092",
+                "metrics.port", "0")));
+
+        try (MetricsEndpoint endpoint = Main.startMetrics(config, registry)) {
+            HttpResponse<String> response = send(HttpRequest.newBuilder(endpoint.uri()).GET());
+
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.headers().firstValue("Content-Type")).contains(MetricsEndpoint.CONTENT_TYPE);
+            assertThat(response.body()).contains("backbone_ingest_pending");
+            assertThat(response.body()).contains("kafka_producer_");
+            assertThat(response.body()).contains("kafka_consumer_");
+        }
+    }
+
+    @Test
+    void metricsPortMinusOneTurnsEndpointOff() {
+        var config = IngestConfig.from(Settings.of(Map.of(
+                "bootstrap.servers", "127.0.0.1:9092",
+                "metrics.port", "-1")));
+
+        assertThat(Main.startMetrics(config, registry)).isNull();
     }
 
     /** Answers each request with 200 and a JSON echo of what the front door published, on the request's reply partition. */

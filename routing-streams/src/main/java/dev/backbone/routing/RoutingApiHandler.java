@@ -4,7 +4,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.eclipse.jetty.http.HttpHeader;
@@ -31,6 +33,7 @@ import org.slf4j.LoggerFactory;
  * GET    /api/lb/load?pool=&amp;local=         requests routed to each server over 1 and 5 minutes, summed over all
  *                                          instances, or this instance's only with local=true
  * GET    /metrics                          Prometheus text, when the registry is a PrometheusMeterRegistry
+ * GET    /openapi.json                     the OpenAPI 3.0 document of these routes
  * </pre>
  *
  * Admin routes need {@code Authorization: Bearer <admin.token>}: 401 with {@code WWW-Authenticate} without a valid
@@ -45,6 +48,20 @@ final class RoutingApiHandler extends Handler.Abstract {
     static final String LB_POOLS_PATH = "/api/lb/pools";
     static final String LB_ROUTE_PATH = "/api/lb/route";
     static final String LB_LOAD_PATH = "/api/lb/load";
+    static final String OPENAPI_PATH = "/openapi.json";
+    /** Every route served, as {@code METHOD path} with OpenAPI path templates; the OpenAPI document lists the same. */
+    static final List<String> ROUTES = List.of(
+            "GET " + RECORDS_PATH,
+            "PUT " + RECORDS_PATH,
+            "DELETE " + RECORDS_PATH + "/{scope}/{name}",
+            "GET " + RESOLVE_PATH,
+            "GET " + LB_POOLS_PATH + "/{pool}",
+            "GET " + LB_ROUTE_PATH,
+            "GET " + LB_LOAD_PATH,
+            "GET " + METRICS_PATH,
+            "GET " + OPENAPI_PATH);
+    /** Classpath resource of the OpenAPI document. */
+    static final String OPENAPI_RESOURCE = "/dev/backbone/routing/openapi.json";
     /** Largest request body read: 1000 addresses of 255 characters fit with room to spare. */
     static final int MAX_BODY_BYTES = 1 << 20;
     private static final String PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -122,6 +139,12 @@ final class RoutingApiHandler extends Handler.Abstract {
         if (path.startsWith(LB_POOLS_PATH + "/") || path.equals(LB_ROUTE_PATH) || path.equals(LB_LOAD_PATH)) {
             return routeLoadBalancerQuery(request, method, path);
         }
+        if (path.equals(OPENAPI_PATH)) {
+            if (!method.equals("GET")) {
+                throw ApiException.methodNotAllowed(method, path, "GET");
+            }
+            return new ApiReply(200, ApiReply.JSON, openApiDocument());
+        }
         if (path.equals(METRICS_PATH)) {
             if (!method.equals("GET")) {
                 throw ApiException.methodNotAllowed(method, path, "GET");
@@ -132,9 +155,8 @@ final class RoutingApiHandler extends Handler.Abstract {
             throw ApiException.notFound("this instance has no Prometheus registry; its meters are in a "
                     + registry.getClass().getSimpleName(), Map.of("path", path));
         }
-        throw ApiException.notFound("no route " + path + "; routes: " + RECORDS_PATH + ", " + RECORDS_PATH
-                + "/{scope}/{name}, " + RESOLVE_PATH + ", " + LB_POOLS_PATH + "/{pool}, " + LB_ROUTE_PATH + ", "
-                + LB_LOAD_PATH + ", " + METRICS_PATH, Map.of("path", path));
+        throw ApiException.notFound("no route " + path + "; routes: " + String.join(", ", ROUTES) + "; see "
+                + OPENAPI_PATH, Map.of("path", path));
     }
 
     private ApiReply routeLoadBalancerQuery(Request request, String method, String path) {
@@ -172,6 +194,18 @@ final class RoutingApiHandler extends Handler.Abstract {
             log.warn("Rejected an admin request {} {} from {} with a wrong token", request.getMethod(),
                     Request.getPathInContext(request), Request.getRemoteAddr(request));
             throw ApiException.unauthorized("the bearer token does not match admin.token");
+        }
+    }
+
+    /** Reads the OpenAPI document from the classpath. */
+    static byte[] openApiDocument() {
+        try (InputStream document = RoutingApiHandler.class.getResourceAsStream(OPENAPI_RESOURCE)) {
+            if (document == null) {
+                throw new IllegalStateException("resource " + OPENAPI_RESOURCE + " is missing from the routing-streams jar");
+            }
+            return document.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read resource " + OPENAPI_RESOURCE, e);
         }
     }
 
