@@ -2,6 +2,7 @@ package dev.backbone.appserver;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.backbone.events.DeadLetterPublisher;
+import dev.backbone.events.KafkaClientMeters;
 import dev.backbone.events.Topics;
 import dev.backbone.storage.AccountRepository;
 import dev.backbone.storage.Database;
@@ -33,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * and optionally Redis L2) that invalidations evict, and heartbeats to the load balancer.
  *
  * <p>It starts two consumer threads, a worker pool of {@link AppServerConfig#workerThreads()} threads, a heartbeat
- * thread, a thread that reloads pinned keys, one Kafka producer, a database pool and, with {@code redis.uri}, a Redis
+ * thread, a thread that reloads pinned keys, a thread that refreshes the Kafka client meters, one Kafka producer, a database pool and, with {@code redis.uri}, a Redis
  * connection; {@link #close()} stops and releases all of them. The database schema must exist already: run
  * {@link Database#migrate} once before starting servers. Thread-safe.
  */
@@ -109,14 +110,23 @@ public final class AppServer implements AutoCloseable {
 
         var heartbeater = new Heartbeater(producer, config.serverId(), config.pool(), config.heartbeatInterval(),
                 () -> requestLoop.assignedPartitions(), clock);
-        requestLoop = new RoutedRequestLoop(new KafkaConsumer<>(requestConsumerConfig(), new ByteArrayDeserializer(), new ByteArrayDeserializer()),
+        var requestConsumer = new KafkaConsumer<>(requestConsumerConfig(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        requestLoop = new RoutedRequestLoop(requestConsumer,
                 producer, requestDeadLetters, handler, workers, config.pool(), clock, heartbeater::beatNow);
-        invalidationLoop = new InvalidationLoop(new KafkaConsumer<>(invalidationConsumerConfig(), new ByteArrayDeserializer(), new ByteArrayDeserializer()),
+        var invalidationConsumer = new KafkaConsumer<>(invalidationConsumerConfig(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        invalidationLoop = new InvalidationLoop(invalidationConsumer,
                 invalidationDeadLetters, caches, clock, registry);
         registerMeters(registry);
 
+        var kafkaMeters = new KafkaClientMeters(registry, config.serverId());
+        kafkaMeters.bind(producer);
+        kafkaMeters.bind(requestConsumer);
+        kafkaMeters.bind(invalidationConsumer);
+
         startThread(invalidationLoop, "app-server-invalidations-" + config.serverId(), invalidationLoop::stop);
         startThread(requestLoop, "app-server-requests-" + config.serverId(), requestLoop::stop);
+        // Closed before the loops that close the consumers, and before the producer.
+        started.add(0, kafkaMeters);
         // Closed first: the last heartbeat announces DRAINING before the consumers leave their groups.
         started.add(0, heartbeater);
         heartbeater.start();

@@ -30,6 +30,10 @@ import java.util.regex.Pattern;
  * @param cache             the cache tiers
  * @param auth              the bearer token checks
  * @param cdn               the CDN edges and cache headers of static content
+ * @param metricsHost       {@value #METRICS_HOST}: the address the Prometheus endpoint of a standalone app server
+ *                          binds, default {@value #DEFAULT_METRICS_HOST}
+ * @param metricsPort       {@value #METRICS_PORT}: the port of that endpoint, which serves {@code GET /metrics},
+ *                          default {@value #DEFAULT_METRICS_PORT}; 0 picks a free port and -1 turns it off
  */
 public record AppServerConfig(
         String serverId,
@@ -42,7 +46,9 @@ public record AppServerConfig(
         int pollMaxRecords,
         CacheConfig cache,
         AuthConfig auth,
-        CdnConfig cdn) {
+        CdnConfig cdn,
+        String metricsHost,
+        int metricsPort) {
 
     public static final String SERVER_ID = "server.id";
     public static final String POOL = "pool";
@@ -72,6 +78,8 @@ public record AppServerConfig(
     public static final String CDN_EDGE_MAX_AGE_S = "cdn.edge.max.age.s";
     public static final String CDN_STALE_WHILE_REVALIDATE_S = "cdn.stale.while.revalidate.s";
     public static final String CDN_STALE_IF_ERROR_S = "cdn.stale.if.error.s";
+    public static final String METRICS_HOST = "metrics.host";
+    public static final String METRICS_PORT = "metrics.port";
 
     public static final String DEFAULT_POOL = "shop";
     public static final int DEFAULT_DB_POOL_SIZE = 8;
@@ -92,6 +100,8 @@ public record AppServerConfig(
     public static final long DEFAULT_CDN_EDGE_MAX_AGE_S = 300;
     public static final long DEFAULT_CDN_STALE_WHILE_REVALIDATE_S = 30;
     public static final long DEFAULT_CDN_STALE_IF_ERROR_S = 600;
+    public static final String DEFAULT_METRICS_HOST = "127.0.0.1";
+    public static final int DEFAULT_METRICS_PORT = 9404;
     /** Edge tokens shorter than this are rejected, because edges can read every asset with one. */
     public static final int MIN_EDGE_TOKEN_LENGTH = 16;
 
@@ -111,6 +121,7 @@ public record AppServerConfig(
         Objects.requireNonNull(cache, "cache");
         Objects.requireNonNull(auth, "auth");
         Objects.requireNonNull(cdn, "cdn");
+        Objects.requireNonNull(metricsHost, "metricsHost");
     }
 
     /**
@@ -132,6 +143,8 @@ public record AppServerConfig(
         CacheConfig cache = readCache(settings);
         AuthConfig auth = readAuth(settings);
         CdnConfig cdn = readCdn(settings);
+        String metricsHost = settings.string(METRICS_HOST, DEFAULT_METRICS_HOST);
+        int metricsPort = settings.integer(METRICS_PORT, DEFAULT_METRICS_PORT, -1, 65_535);
 
         if (!serverId.isEmpty() && !NAME.matcher(serverId).matches()) {
             settings.addProblem(SERVER_ID + "=" + serverId + " is not accepted; accepted: " + NAME_ACCEPTED);
@@ -145,7 +158,7 @@ public record AppServerConfig(
         settings.requireValid("app-server");
 
         return new AppServerConfig(serverId, pool, bootstrapServers, jdbcUrl, dbPoolSize,
-                Duration.ofMillis(heartbeatIntervalMs), workerThreads, pollMaxRecords, cache, auth, cdn);
+                Duration.ofMillis(heartbeatIntervalMs), workerThreads, pollMaxRecords, cache, auth, cdn, metricsHost, metricsPort);
     }
 
     private static CacheConfig readCache(Settings settings) {
@@ -260,7 +273,8 @@ public record AppServerConfig(
         return "AppServerConfig[serverId=" + serverId + ", pool=" + pool + ", bootstrapServers=" + bootstrapServers
                 + ", jdbcUrl=" + withoutQuery(jdbcUrl) + ", dbPoolSize=" + dbPoolSize + ", heartbeatInterval="
                 + heartbeatInterval + ", workerThreads=" + workerThreads + ", pollMaxRecords=" + pollMaxRecords
-                + ", cache=" + cache + ", auth=" + auth + ", cdn=" + cdn + "]";
+                + ", cache=" + cache + ", auth=" + auth + ", cdn=" + cdn + ", metricsHost=" + metricsHost
+                + ", metricsPort=" + metricsPort + "]";
     }
 
     /** Returns the URL without its query string, which may carry a password. */

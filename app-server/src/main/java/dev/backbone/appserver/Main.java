@@ -1,5 +1,6 @@
 package dev.backbone.appserver;
 
+import dev.backbone.events.MetricsEndpoint;
 import dev.backbone.events.Settings;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -14,7 +15,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Usage: {@code app-server [CONFIG.properties]}. Keys are listed on {@link AppServerConfig}; each can also be set
  * as an environment variable, such as {@code BACKBONE_SERVER_ID} for {@code server.id}, which wins over the file.
- * Exits with status 2 when the configuration is invalid.
+ * Exits with status 2 when the configuration is invalid. Serves its meters, JVM meters included, at {@code /metrics} on
+ * {@code metrics.port}.
  */
 public final class Main {
 
@@ -38,15 +40,40 @@ public final class Main {
             return;
         }
 
-        // TODO: serve the Prometheus text of this registry at /metrics; until then the meters are only collected.
         var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        AppServer server = AppServer.start(config, registry);
+        MetricsEndpoint.bindJvmMetrics(registry);
+        MetricsEndpoint metrics = startMetrics(config, registry);
+        AppServer server;
+        try {
+            server = AppServer.start(config, registry);
+        } catch (RuntimeException e) {
+            closeMetrics(metrics);
+            throw e;
+        }
         var stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("Stop requested; stopping app server {}", config.serverId());
             server.close();
+            closeMetrics(metrics);
             stopped.countDown();
         }, "app-server-shutdown"));
         stopped.await();
+    }
+
+    /** Starts the Prometheus endpoint on {@code metrics.host:metrics.port}, or returns null when that port is -1. */
+    static MetricsEndpoint startMetrics(AppServerConfig config, PrometheusMeterRegistry registry) {
+        if (config.metricsPort() == MetricsEndpoint.PORT_OFF) {
+            log.info("Metrics endpoint off ({}={})", AppServerConfig.METRICS_PORT, MetricsEndpoint.PORT_OFF);
+            return null;
+        }
+        var endpoint = MetricsEndpoint.start(config.metricsHost(), config.metricsPort(), registry);
+        log.info("Serving metrics at {}", endpoint.uri());
+        return endpoint;
+    }
+
+    private static void closeMetrics(MetricsEndpoint metrics) {
+        if (metrics != null) {
+            metrics.close();
+        }
     }
 }

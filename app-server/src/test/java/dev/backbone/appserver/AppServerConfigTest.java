@@ -37,6 +37,8 @@ class AppServerConfigTest {
         assertThat(config.auth()).isEqualTo(new AuthConfig(SECRET, Duration.ofSeconds(30)));
         assertThat(config.cdn()).isEqualTo(new CdnConfig("", Map.of(), "", Duration.ofSeconds(60), Duration.ofSeconds(300),
                 Duration.ofSeconds(30), Duration.ofSeconds(600)));
+        assertThat(config.metricsHost()).isEqualTo("127.0.0.1");
+        assertThat(config.metricsPort()).isEqualTo(9404);
     }
 
     @Test
@@ -66,6 +68,8 @@ class AppServerConfigTest {
         values.put("cdn.edge.max.age.s", "20");
         values.put("cdn.stale.while.revalidate.s", "30");
         values.put("cdn.stale.if.error.s", "40");
+        values.put("metrics.host", "0.0.0.0");
+        values.put("metrics.port", "0");
 
         AppServerConfig config = AppServerConfig.from(Settings.of(values));
 
@@ -78,7 +82,8 @@ class AppServerConfigTest {
                 new AuthConfig(SECRET, Duration.ofSeconds(5)),
                 new CdnConfig("edge-token-of-16+", Map.of("us-east", "http://127.0.0.1:8090", "eu-west", "http://127.0.0.1:8091"),
                         "https://cdn.example.com", Duration.ofSeconds(10), Duration.ofSeconds(20), Duration.ofSeconds(30),
-                        Duration.ofSeconds(40))));
+                        Duration.ofSeconds(40)),
+                "0.0.0.0", 0));
         assertThat(config.cdn().edgeFor("eu-west")).contains("http://127.0.0.1:8091");
         assertThat(config.cdn().edgeFor("ap-south")).contains("https://cdn.example.com");
         assertThat(config.cdn().publicCacheControl())
@@ -101,11 +106,13 @@ class AppServerConfigTest {
         values.put("server.id", "app 1");
         values.put("worker.threads", "0");
         values.put("jdbc.url", "jdbc:mysql://127.0.0.1/shop?password=secret");
+        values.put("metrics.port", "-2");
 
         assertThatThrownBy(() -> AppServerConfig.from(Settings.of(values)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("server.id=app 1 is not accepted")
                 .hasMessageContaining("worker.threads=0 is out of range")
+                .hasMessageContaining("metrics.port=-2 is out of range; accepted: an integer from -1 to 65535")
                 .hasMessageContaining("jdbc.url=jdbc:mysql://127.0.0.1/shop?... is not a PostgreSQL JDBC URL")
                 .hasMessageNotContaining("secret");
     }

@@ -18,7 +18,12 @@ import dev.backbone.events.Settings;
 import dev.backbone.events.Topics;
 import dev.backbone.storage.CatalogueSeeder;
 import dev.backbone.storage.Database;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import dev.backbone.events.MetricsEndpoint;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -62,7 +67,7 @@ class AppServerIT {
     private static final TokenSigner SIGNER = new TokenSigner(SECRET.getBytes(StandardCharsets.UTF_8));
 
     private static HikariDataSource database;
-    private static SimpleMeterRegistry registry;
+    private static PrometheusMeterRegistry registry;
     private static AppServer server;
     private static KafkaProducer<byte[], byte[]> producer;
     private static KafkaConsumer<byte[], byte[]> responseConsumer;
@@ -90,7 +95,7 @@ class AppServerIT {
                 Map.entry("auth.secret", SECRET),
                 Map.entry("edge.token", EDGE_TOKEN),
                 Map.entry("cdn.edges", "us-east=http://127.0.0.1:8090/,eu-west=http://127.0.0.1:8091/"))));
-        registry = new SimpleMeterRegistry();
+        registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         server = AppServer.start(config, registry);
 
         producer = new KafkaProducer<>(Map.of(
@@ -112,6 +117,36 @@ class AppServerIT {
         responseConsumer.close();
         producer.close();
         database.close();
+    }
+
+    @Test
+    void kafkaClientMetersAreBoundPerClient() {
+        await().atMost(TIMEOUT).untilAsserted(() -> assertThat(registry.getMeters().stream()
+                .filter(meter -> meter.getId().getName().startsWith("kafka."))
+                .map(meter -> meter.getId().getTag("client.id")))
+                .contains("app-server-" + SERVER_ID, "app-server-" + SERVER_ID + "-requests",
+                        "app-server-" + SERVER_ID + "-invalidations"));
+    }
+
+    @Test
+    void metricsEndpointServesAppServerMeters() throws Exception {
+        var config = AppServerConfig.from(Settings.of(Map.of(
+                "server.id", "metrics-only",
+                "bootstrap.servers", bootstrapServers,
+                "jdbc.url", "jdbc:postgresql://127.0.0.1:5432/unused",
+                "auth.secret", SECRET,
+                "metrics.port", "0")));
+
+        try (MetricsEndpoint endpoint = Main.startMetrics(config, registry)) {
+            HttpResponse<String> response = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(endpoint.uri()).timeout(TIMEOUT).GET().build(), HttpResponse.BodyHandlers.ofString());
+
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.headers().firstValue("Content-Type")).contains(MetricsEndpoint.CONTENT_TYPE);
+            assertThat(response.body()).contains("backbone_app_requests_skipped_total");
+            assertThat(response.body()).contains("kafka_producer_");
+            assertThat(response.body()).contains("kafka_consumer_");
+        }
     }
 
     @Test

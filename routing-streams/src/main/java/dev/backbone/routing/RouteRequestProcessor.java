@@ -23,7 +23,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * Routes one client request: resolves its host through the client's DNS cache and the DNS records, and walks the
  * client's address order to the first UP load balancer. Then it picks an UP app server of that balancer's pool by
  * Maglev hashing, with bounded loads when the pool has a factor. Writes a {@link RoutedRequest}, or a JSON error response to the client's reply partition when the request
- * cannot be routed. All times are the wall clock of the processor context, so that tests can drive it.
+ * cannot be routed. Either way it stores the request's {@link RoutingTrace} for {@code trace.retention.ms}. All times
+ * are the wall clock of the processor context, so that tests can drive it.
  */
 final class RouteRequestProcessor implements Processor<String, ClientRequest, Object, Object> {
 
@@ -38,6 +39,9 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
     private ProcessorContext<Object, Object> context;
     private DnsAnswers answers;
     private ClientDnsCache cache;
+    private RoutingTraces traces;
+    /** The trace of the request being routed. */
+    private RoutingTrace.Builder trace;
 
     RouteRequestProcessor(RoutingConfig config, LoadBalancing loadBalancing, RoutingMetrics metrics) {
         this.config = config;
@@ -55,6 +59,11 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
         answers = new DnsAnswers(new DnsResolver(records::get), config.dnsNegativeTtlMs());
         cache = new ClientDnsCache(cacheStore, expiryIndex, config.dnsCacheMaxEntriesPerClient());
         metrics.trackCacheSize(this, cache::approximateSize);
+        traces = new RoutingTraces(context.getStateStore(RoutingTopology.ROUTING_TRACES_STORE),
+                context.getStateStore(RoutingTopology.ROUTING_TRACES_TIME_STORE), config.traceRetentionMs());
+        // Traces live up to a tenth of the retention longer than configured.
+        context.schedule(Duration.ofMillis(config.traceRetentionMs() / 10), PunctuationType.WALL_CLOCK_TIME,
+                traces::purgeExpired);
         // Wall-clock time, because stream time stalls while no requests arrive.
         context.schedule(Duration.ofMillis(config.dnsCachePurgeIntervalMs()), PunctuationType.WALL_CLOCK_TIME,
                 cache::purgeExpired);
@@ -74,7 +83,9 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
             deadLetter(record, new IllegalArgumentException("ClientRequest value is missing (null record value)"));
             return;
         }
-        route(record, record.value(), context.currentSystemTimeMs());
+        ClientRequest request = record.value();
+        trace = new RoutingTrace.Builder(request.requestId(), request.clientId(), request.host());
+        route(record, request, context.currentSystemTimeMs());
     }
 
     private void route(Record<String, ClientRequest> record, ClientRequest request, long nowMs) {
@@ -86,18 +97,21 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
             reply(record, request, 400, "invalid_host", e.getMessage(), Map.of("host", request.host()), false, nowMs);
             return;
         }
+        trace.host(host);
 
         CachedAnswer answer = cache.get(request.clientId(), host, nowMs);
         String resolvedBy;
         if (answer != null) {
             metrics.lookup(LookupResult.CACHE);
             resolvedBy = RESOLVED_BY_CACHE;
+            trace.resolvedBy(resolvedBy, true);
         } else {
             answer = resolve(record, request, host, nowMs);
             if (answer == null) {
                 return;
             }
             resolvedBy = answer.level();
+            trace.resolvedBy(answer.unknownHost() ? "nxdomain" : resolvedBy, false);
         }
 
         if (answer.unknownHost()) {
@@ -145,6 +159,8 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
             }
             skipped.add(address);
         }
+        trace.loadBalancer(skipped, loadBalancer == null ? null : loadBalancer.serverId(),
+                loadBalancer == null ? null : loadBalancer.pool());
         if (loadBalancer == null) {
             reply(record, request, 503, "no_live_load_balancer", "no live load balancer for host '" + host + "'; tried "
                     + String.join(", ", skipped), Map.of("host", host), true, nowMs);
@@ -171,6 +187,7 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
         var output = new RoutedOutput(routed, up.get(choice.serverId()).partitions());
         context.forward(new Record<>(routingKey, output, record.timestamp()), RoutingTopology.ROUTED_REQUESTS_SINK);
         metrics.routed();
+        storeTrace(trace.routed(choice.serverId(), choice.spilled(), nowMs));
     }
 
     /** Returns the last heartbeat of the load balancer at an address when it is UP, else null. */
@@ -194,6 +211,13 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
         var output = new ReplyOutput(response, request.replyPartition());
         context.forward(new Record<>(request.requestId(), output, record.timestamp()), RoutingTopology.RESPONSES_SINK);
         metrics.error(status);
+        storeTrace(trace.rejected(status, error, nowMs));
+    }
+
+    private void storeTrace(RoutingTrace routingTrace) {
+        if (routingTrace.requestId() != null) {
+            traces.put(routingTrace);
+        }
     }
 
     private void deadLetter(Record<String, ClientRequest> record, Exception error) {

@@ -55,6 +55,8 @@ import org.apache.kafka.streams.StreamsConfig;
  *                                    evicted ({@code dns.cache.max.entries.per.client}, default 100)
  * @param dnsCachePurgeIntervalMs     wall-clock interval of the punctuator that deletes expired client DNS cache
  *                                    entries ({@code dns.cache.purge.interval.ms}, default 1000)
+ * @param traceRetentionMs            how long the routing trace of a request stays queryable by request id
+ *                                    ({@code trace.retention.ms}, default 600000)
  * @param defaultPoolSettings         settings of pools not listed in {@code lb.pools}: {@code lb.hash.key}
  *                                    ({@code client} (default), {@code path} or {@code header:<name>}),
  *                                    {@code lb.bounded.load.factor} (default 0: off) and {@code lb.load.window.ms}
@@ -99,6 +101,7 @@ public record RoutingConfig(
         long dnsNegativeTtlMs,
         int dnsCacheMaxEntriesPerClient,
         long dnsCachePurgeIntervalMs,
+        long traceRetentionMs,
         PoolSettings defaultPoolSettings,
         Map<String, PoolSettings> poolSettings,
         int maglevTableSize,
@@ -174,6 +177,7 @@ public record RoutingConfig(
         long dnsNegativeTtlMs = settings.longValue("dns.negative.ttl.ms", 5_000, 0, 86_400_000);
         int maxEntriesPerClient = settings.integer("dns.cache.max.entries.per.client", 100, 1, 100_000);
         long purgeIntervalMs = settings.longValue("dns.cache.purge.interval.ms", 1_000, 1, 3_600_000);
+        long traceRetentionMs = settings.longValue("trace.retention.ms", 600_000, 1_000, 86_400_000);
         String lbPoolsValue = settings.raw("lb.pools");
         PoolSettings defaultPoolSettings = poolSettings(settings, "lb.", null);
         int maglevTableSize = settings.integer("maglev.table.size", Maglev.DEFAULT_TABLE_SIZE, 3, Maglev.MAX_TABLE_SIZE);
@@ -225,8 +229,8 @@ public record RoutingConfig(
                 commitIntervalMs, fetchMaxWaitMs, lbAddresses, lbPool, lbHeartbeatIntervalMs,
                 LbRole.valueOf(lbRole.toUpperCase(Locale.ROOT)), lbStandbyTakeoverMs, heartbeatTimeoutMs,
                 heartbeatRiseCount, heartbeatCheckIntervalMs, heartbeatMaxAgeMs, dnsNegativeTtlMs, maxEntriesPerClient,
-                purgeIntervalMs, defaultPoolSettings, poolSettings, maglevTableSize, createTopics, (short) replicationFactor, restHost, restPort, applicationServer,
-                adminToken);
+                purgeIntervalMs, traceRetentionMs, defaultPoolSettings, poolSettings, maglevTableSize, createTopics,
+                (short) replicationFactor, restHost, restPort, applicationServer, adminToken);
     }
 
     /**

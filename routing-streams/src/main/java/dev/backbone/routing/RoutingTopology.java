@@ -27,8 +27,8 @@ import org.apache.kafka.streams.state.Stores;
  * load balancers and app servers DOWN, because stream time stalls while no requests arrive.
  *
  * Every node and store has an explicit name, kept in the constants below. The only internal topics are the changelogs
- * of {@link #CLIENT_DNS_CACHE_STORE} and {@link #CLIENT_DNS_CACHE_EXPIRY_STORE}, named
- * {@code <application.id>-<store name>-changelog}.
+ * of {@link #CLIENT_DNS_CACHE_STORE}, {@link #CLIENT_DNS_CACHE_EXPIRY_STORE}, {@link #ROUTING_TRACES_STORE} and
+ * {@link #ROUTING_TRACES_TIME_STORE}, named {@code <application.id>-<store name>-changelog}.
  */
 public final class RoutingTopology {
 
@@ -55,6 +55,14 @@ public final class RoutingTopology {
     public static final String CLIENT_DNS_CACHE_STORE = "client-dns-cache";
     /** Persistent key-value store indexing the client DNS cache entries by expiry time, for the purge. */
     public static final String CLIENT_DNS_CACHE_EXPIRY_STORE = "client-dns-cache-expiry";
+
+    /**
+     * In-memory store of the {@link RoutingTrace} of each request by request id, kept for {@code trace.retention.ms}.
+     * It is partitioned by client id like the requests, so a query by request id asks every instance.
+     */
+    public static final String ROUTING_TRACES_STORE = "routing-traces";
+    /** In-memory store indexing the routing traces by decision time, for the purge. */
+    public static final String ROUTING_TRACES_TIME_STORE = "routing-traces-by-time";
 
     private RoutingTopology() {
     }
@@ -95,6 +103,12 @@ public final class RoutingTopology {
                 .withCachingDisabled(), ROUTE_PROCESSOR);
         topology.addStateStore(Stores.keyValueStoreBuilder(
                         Stores.inMemoryKeyValueStore(CLIENT_DNS_CACHE_EXPIRY_STORE), Serdes.String(), Serdes.String())
+                .withCachingDisabled(), ROUTE_PROCESSOR);
+        topology.addStateStore(Stores.keyValueStoreBuilder(
+                        Stores.inMemoryKeyValueStore(ROUTING_TRACES_STORE), Serdes.String(), new JsonSerde<>(RoutingTrace.class))
+                .withCachingDisabled(), ROUTE_PROCESSOR);
+        topology.addStateStore(Stores.keyValueStoreBuilder(
+                        Stores.inMemoryKeyValueStore(ROUTING_TRACES_TIME_STORE), Serdes.String(), Serdes.String())
                 .withCachingDisabled(), ROUTE_PROCESSOR);
 
         topology.addSink(ROUTED_REQUESTS_SINK, Topics.ROUTED_REQUESTS.name(), new StringSerializer(),

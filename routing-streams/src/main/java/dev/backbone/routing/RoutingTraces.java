@@ -1,0 +1,54 @@
+package dev.backbone.routing;
+
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * The routing traces of one task: {@link RoutingTrace} by request id, with an index by decision time that the
+ * wall-clock purge reads so that it visits only expired traces. Used on the stream thread only.
+ */
+final class RoutingTraces {
+
+    private static final char SEPARATOR = '\u001f';
+
+    private final KeyValueStore<String, RoutingTrace> traces;
+    private final KeyValueStore<String, String> timeIndex;
+    private final long retentionMs;
+
+    RoutingTraces(KeyValueStore<String, RoutingTrace> traces, KeyValueStore<String, String> timeIndex, long retentionMs) {
+        this.traces = traces;
+        this.timeIndex = timeIndex;
+        this.retentionMs = retentionMs;
+    }
+
+    void put(RoutingTrace trace) {
+        traces.put(trace.requestId(), trace);
+        timeIndex.put(indexKey(trace.routedAtMs(), trace.requestId()), trace.requestId());
+    }
+
+    /** Deletes the traces decided more than {@code trace.retention.ms} before {@code nowMs}. */
+    void purgeExpired(long nowMs) {
+        long cutoffMs = nowMs - retentionMs;
+        if (cutoffMs < 0) {
+            return;
+        }
+        // The index keys start with zero-padded times, so the store's byte order is time order.
+        String end = indexKey(cutoffMs, "");
+        try (KeyValueIterator<String, String> expired = timeIndex.range(null, end)) {
+            while (expired.hasNext()) {
+                KeyValue<String, String> entry = expired.next();
+                RoutingTrace trace = traces.get(entry.value);
+                // A request processed again after a rebalance has a newer trace under the same id; keep that one.
+                if (trace != null && trace.routedAtMs() <= cutoffMs) {
+                    traces.delete(entry.value);
+                }
+                timeIndex.delete(entry.key);
+            }
+        }
+    }
+
+    static String indexKey(long routedAtMs, String requestId) {
+        return String.format("%019d", routedAtMs) + SEPARATOR + requestId;
+    }
+}
