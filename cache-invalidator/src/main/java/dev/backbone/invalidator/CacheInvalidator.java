@@ -1,5 +1,6 @@
 package dev.backbone.invalidator;
 
+import dev.backbone.events.KafkaClientMeters;
 import dev.backbone.events.TopicAdmin;
 import dev.backbone.events.Topics;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -45,13 +46,15 @@ public final class CacheInvalidator implements AutoCloseable {
     private final RedisTombstones redis;
     private final DebeziumCapture capture;
     private final ChangeEventProcessor processor;
+    private final KafkaClientMeters kafkaMeters;
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     private boolean closed;
 
     private CacheInvalidator(CacheInvalidatorConfig config, Producer<String, String> captureProducer,
             Producer<byte[], byte[]> invalidationProducer, RedisTombstones redis, DebeziumCapture capture,
-            ChangeEventProcessor processor) {
+            ChangeEventProcessor processor, KafkaClientMeters kafkaMeters) {
         this.config = config;
+        this.kafkaMeters = kafkaMeters;
         this.captureProducer = captureProducer;
         this.invalidationProducer = invalidationProducer;
         this.redis = redis;
@@ -97,14 +100,20 @@ public final class CacheInvalidator implements AutoCloseable {
                 new PurgeCoalescer(config.purgeWindowMs(), config.purgeSoft()),
                 () -> new KafkaConsumer<>(replayReaderConfig(config), new ByteArrayDeserializer(), new ByteArrayDeserializer()),
                 metrics, clock);
+        // The replay readers are left out: each lives only while it reads back recent changes after an assignment.
+        var kafkaMeters = new KafkaClientMeters(registry, CacheInvalidatorConfig.SERVICE_NAME);
+        kafkaMeters.bind(invalidationProducer);
+        kafkaMeters.bind(consumer);
 
         Producer<String, String> captureProducer = null;
         DebeziumCapture capture = null;
         if (config.captureEnabled()) {
             captureProducer = new KafkaProducer<>(producerConfig(config, "capture"), new StringSerializer(), new StringSerializer());
+            kafkaMeters.bind(captureProducer);
             try {
                 capture = DebeziumCapture.start(config, captureProducer, metrics);
             } catch (RuntimeException e) {
+                kafkaMeters.close();
                 captureProducer.close();
                 invalidationProducer.close();
                 consumer.close();
@@ -117,7 +126,7 @@ public final class CacheInvalidator implements AutoCloseable {
             log.info("Capture disabled (capture.enabled=false): only consuming {}", Topics.DB_CHANGES.name());
         }
         processor.start();
-        return new CacheInvalidator(config, captureProducer, invalidationProducer, redis, capture, processor);
+        return new CacheInvalidator(config, captureProducer, invalidationProducer, redis, capture, processor, kafkaMeters);
     }
 
     private static Map<String, Object> producerConfig(CacheInvalidatorConfig config, String purpose) {
@@ -181,6 +190,7 @@ public final class CacheInvalidator implements AutoCloseable {
             return;
         }
         closed = true;
+        kafkaMeters.close();
         if (capture != null) {
             capture.close();
         }

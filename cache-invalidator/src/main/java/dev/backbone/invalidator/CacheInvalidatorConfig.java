@@ -44,6 +44,10 @@ import java.util.regex.Pattern;
  * @param purgeSoft             whether purges are soft, marking CDN objects stale, rather than hard, removing them
  *                              ({@code purge.mode}, {@code hard} or {@code soft}, default {@code hard})
  * @param redis                 the Redis L2 tier that receives tombstones ({@code redis.*} keys, off by default)
+ * @param metricsHost           address the Prometheus endpoint of a standalone invalidator binds ({@code metrics.host},
+ *                              default 127.0.0.1)
+ * @param metricsPort           port of that endpoint, which serves {@code GET /metrics} ({@code metrics.port}, default
+ *                              {@value #DEFAULT_METRICS_PORT}; 0 picks a free port, -1 turns it off)
  */
 public record CacheInvalidatorConfig(
         String bootstrapServers,
@@ -64,10 +68,14 @@ public record CacheInvalidatorConfig(
         boolean tombstonesOnDelete,
         long purgeWindowMs,
         boolean purgeSoft,
-        RedisInvalidatorConfig redis) {
+        RedisInvalidatorConfig redis,
+        String metricsHost,
+        int metricsPort) {
 
     /** The service name in configuration errors and logs. */
     public static final String SERVICE_NAME = "cache-invalidator";
+
+    public static final int DEFAULT_METRICS_PORT = 9405;
 
     /** The storage module's tables that map to cache keys. */
     public static final List<String> DEFAULT_TABLES = List.of("public.products", "public.categories",
@@ -113,7 +121,9 @@ public record CacheInvalidatorConfig(
                         settings.raw("redis.uri") == null ? "" : settings.raw("redis.uri").trim(),
                         settings.string("redis.key.prefix", RedisTombstones.DEFAULT_KEY_PREFIX),
                         settings.longValue("redis.tombstone.ttl.ms", 60_000, 1_000, 86_400_000),
-                        settings.longValue("redis.timeout.ms", 2_000, 10, 60_000)));
+                        settings.longValue("redis.timeout.ms", 2_000, 10, 60_000)),
+                settings.string("metrics.host", "127.0.0.1"),
+                settings.integer("metrics.port", DEFAULT_METRICS_PORT, -1, 65535));
         checkNames(config, settings);
         settings.requireValid(SERVICE_NAME);
         return config;
@@ -134,7 +144,7 @@ public record CacheInvalidatorConfig(
         return new CacheInvalidatorConfig(bootstrapServers, databaseHostname, databasePort, databaseName, databaseUser,
                 databasePassword, slotName, publicationName, tableIncludeList, file, offsetFlushIntervalMs,
                 pollIntervalMs, captureEnabled, createTopics, topicReplicationFactor, tombstonesOnDelete, purgeWindowMs,
-                purgeSoft, redis);
+                purgeSoft, redis, metricsHost, metricsPort);
     }
 
     /** Returns the JDBC URL of the captured database, without credentials. */
@@ -153,7 +163,7 @@ public record CacheInvalidatorConfig(
                 + ", captureEnabled=" + captureEnabled + ", createTopics=" + createTopics
                 + ", topicReplicationFactor=" + topicReplicationFactor + ", tombstonesOnDelete=" + tombstonesOnDelete
                 + ", purgeWindowMs=" + purgeWindowMs + ", purgeMode=" + (purgeSoft ? "soft" : "hard")
-                + ", redis=" + redis + "]";
+                + ", redis=" + redis + ", metricsHost=" + metricsHost + ", metricsPort=" + metricsPort + "]";
     }
 
     private static Path defaultOffsetFile(String slotName) {

@@ -1,5 +1,6 @@
 package dev.backbone.invalidator;
 
+import dev.backbone.events.MetricsEndpoint;
 import dev.backbone.events.Settings;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -13,7 +14,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs the cache invalidator alone: {@code java dev.backbone.invalidator.Main [config.properties]}, with settings also
  * from {@code BACKBONE_*} environment variables. It stops on SIGTERM or Ctrl-C and exits with status 1 when capture or
- * processing fails, and with status 2 on an invalid configuration.
+ * processing fails, and with status 2 on an invalid configuration. Serves its meters, JVM meters included, at
+ * {@code /metrics} on {@code metrics.port}.
  */
 public final class Main {
 
@@ -35,8 +37,19 @@ public final class Main {
         }
 
         var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        CacheInvalidator invalidator = CacheInvalidator.start(config, registry);
-        Runtime.getRuntime().addShutdownHook(new Thread(invalidator::close, "cache-invalidator-shutdown"));
+        MetricsEndpoint.bindJvmMetrics(registry);
+        MetricsEndpoint metrics = startMetrics(config, registry);
+        CacheInvalidator invalidator;
+        try {
+            invalidator = CacheInvalidator.start(config, registry);
+        } catch (RuntimeException e) {
+            closeMetrics(metrics);
+            throw e;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            invalidator.close();
+            closeMetrics(metrics);
+        }, "cache-invalidator-shutdown"));
         if (invalidator.awaitCapturing(CAPTURE_START_TIMEOUT)) {
             log.info("Cache invalidator ready");
         } else {
@@ -49,7 +62,25 @@ public final class Main {
         } catch (CompletionException e) {
             log.error("Cache invalidator failed; exiting", e.getCause());
             invalidator.close();
+            closeMetrics(metrics);
             System.exit(1);
+        }
+    }
+
+    /** Starts the Prometheus endpoint on {@code metrics.host:metrics.port}, or returns null when that port is -1. */
+    static MetricsEndpoint startMetrics(CacheInvalidatorConfig config, PrometheusMeterRegistry registry) {
+        if (config.metricsPort() == MetricsEndpoint.PORT_OFF) {
+            log.info("Metrics endpoint off (metrics.port={})", MetricsEndpoint.PORT_OFF);
+            return null;
+        }
+        var endpoint = MetricsEndpoint.start(config.metricsHost(), config.metricsPort(), registry);
+        log.info("Serving metrics at {}", endpoint.uri());
+        return endpoint;
+    }
+
+    private static void closeMetrics(MetricsEndpoint metrics) {
+        if (metrics != null) {
+            metrics.close();
         }
     }
 }

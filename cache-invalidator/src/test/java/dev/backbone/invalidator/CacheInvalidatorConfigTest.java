@@ -33,6 +33,25 @@ class CacheInvalidatorConfigTest {
         assertThat(config.redis().enabled()).isFalse();
         assertThat(config.redis().keyPrefix()).isEqualTo("backbone:cache:");
         assertThat(config.redis().tombstoneTtlMs()).isEqualTo(60_000);
+        assertThat(config.metricsHost()).isEqualTo("127.0.0.1");
+        assertThat(config.metricsPort()).isEqualTo(9405);
+    }
+
+    @Test
+    void readsAndChecksMetricsKeys() {
+        var config = CacheInvalidatorConfig.from(Settings.of(Map.of(
+                "bootstrap.servers", "127.0.0.1:9092",
+                "metrics.host", "0.0.0.0",
+                "metrics.port", "-1")));
+
+        assertThat(config.metricsHost()).isEqualTo("0.0.0.0");
+        assertThat(config.metricsPort()).isEqualTo(-1);
+        assertThat(config.withOffsetStorageFile(config.offsetStorageFile()).metricsPort()).isEqualTo(-1);
+        assertThatThrownBy(() -> CacheInvalidatorConfig.from(Settings.of(Map.of(
+                "bootstrap.servers", "127.0.0.1:9092",
+                "metrics.port", "65536"))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("metrics.port=65536 is out of range; accepted: an integer from -1 to 65535");
     }
 
     @Test

@@ -15,7 +15,12 @@ import dev.backbone.events.PurgeRequest;
 import dev.backbone.events.Settings;
 import dev.backbone.events.Topics;
 import io.micrometer.core.instrument.Timer;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import dev.backbone.events.MetricsEndpoint;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,7 +52,7 @@ class CacheInvalidatorIT {
     static Path offsetDir;
 
     private static TestDatabase database;
-    private static SimpleMeterRegistry registry;
+    private static PrometheusMeterRegistry registry;
     private static CacheInvalidator invalidator;
     private static TopicRecorder recorder;
     private static String bootstrapServers;
@@ -64,7 +69,7 @@ class CacheInvalidatorIT {
         }
         database.insertProduct(6, 10);
 
-        registry = new SimpleMeterRegistry();
+        registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         redis = TestRedis.connectIfAvailable();
         Map<String, String> settings = new HashMap<>(Map.of(
                 "bootstrap.servers", bootstrapServers,
@@ -98,6 +103,33 @@ class CacheInvalidatorIT {
         }
         if (redis != null) {
             redis.close();
+        }
+    }
+
+    @Test
+    void kafkaClientMetersAreBoundPerClient() {
+        await().atMost(TIMEOUT).untilAsserted(() -> assertThat(registry.getMeters().stream()
+                .filter(meter -> meter.getId().getName().startsWith("kafka."))
+                .map(meter -> meter.getId().getTag("client.id")))
+                .contains("backbone-cache-invalidator-invalidations", "backbone-cache-invalidator-capture",
+                        "backbone-cache-invalidator-changes"));
+    }
+
+    @Test
+    void metricsEndpointServesInvalidatorMeters() throws Exception {
+        var config = CacheInvalidatorConfig.from(Settings.of(Map.of(
+                "bootstrap.servers", bootstrapServers,
+                "metrics.port", "0")));
+
+        try (MetricsEndpoint endpoint = Main.startMetrics(config, registry)) {
+            HttpResponse<String> response = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(endpoint.uri()).timeout(TIMEOUT).GET().build(), HttpResponse.BodyHandlers.ofString());
+
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.headers().firstValue("Content-Type")).contains(MetricsEndpoint.CONTENT_TYPE);
+            assertThat(response.body()).contains("backbone_invalidator_");
+            assertThat(response.body()).contains("kafka_producer_");
+            assertThat(response.body()).contains("kafka_consumer_");
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.backbone.cdn;
 
 import dev.backbone.events.DeadLetterPublisher;
+import dev.backbone.events.KafkaClientMeters;
 import dev.backbone.events.TopicAdmin;
 import dev.backbone.events.Topics;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -47,11 +48,14 @@ public final class CdnEdge implements AutoCloseable {
     private final CachingProxy proxy;
     private final PurgeListener purgeListener;
     private final Producer<byte[], byte[]> deadLetterProducer;
+    /** {@code null} when the edge has no Kafka. */
+    private final KafkaClientMeters kafkaMeters;
     private boolean closed;
 
     private CdnEdge(EdgeConfig config, Server server, OriginClient origin, CachingProxy proxy, PurgeListener purgeListener,
-            Producer<byte[], byte[]> deadLetterProducer) {
+            Producer<byte[], byte[]> deadLetterProducer, KafkaClientMeters kafkaMeters) {
         this.config = config;
+        this.kafkaMeters = kafkaMeters;
         this.server = server;
         this.origin = origin;
         this.proxy = proxy;
@@ -80,6 +84,7 @@ public final class CdnEdge implements AutoCloseable {
 
         Producer<byte[], byte[]> deadLetterProducer = null;
         PurgeListener purgeListener = null;
+        KafkaClientMeters kafkaMeters = null;
         if (config.kafkaEnabled()) {
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()))) {
                 TopicAdmin.ensureTopics(admin, List.of(Topics.CDN_PURGES, Topics.DEAD_LETTERS), config.topicReplicationFactor());
@@ -90,6 +95,9 @@ public final class CdnEdge implements AutoCloseable {
             }
             deadLetterProducer = new KafkaProducer<>(producerConfig(config), new ByteArraySerializer(), new ByteArraySerializer());
             var consumer = new KafkaConsumer<>(consumerConfig(config), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            kafkaMeters = new KafkaClientMeters(registry, "edge-" + config.region());
+            kafkaMeters.bind(deadLetterProducer);
+            kafkaMeters.bind(consumer);
             purgeListener = new PurgeListener(config.purgeGroupId(), consumer,
                     new DeadLetterPublisher(deadLetterProducer, config.purgeGroupId()), purger, metrics, clock);
             purgeListener.start();
@@ -99,7 +107,7 @@ public final class CdnEdge implements AutoCloseable {
         }
 
         Server server = new Server(threadPool(config));
-        var edge = new CdnEdge(config, server, origin, proxy, purgeListener, deadLetterProducer);
+        var edge = new CdnEdge(config, server, origin, proxy, purgeListener, deadLetterProducer, kafkaMeters);
         try {
             var httpConfig = new HttpConfiguration();
             httpConfig.setSendServerVersion(false);
@@ -187,6 +195,9 @@ public final class CdnEdge implements AutoCloseable {
             server.stop();
         } catch (Exception e) {
             log.warn("Edge {} HTTP server did not stop cleanly: {}", config.region(), e.toString());
+        }
+        if (kafkaMeters != null) {
+            kafkaMeters.close();
         }
         if (purgeListener != null) {
             purgeListener.close();

@@ -99,6 +99,26 @@ class CdnEdgePurgeIT {
     }
 
     @Test
+    void kafkaClientMetersAreBoundPerClient() {
+        await().atMost(TIMEOUT).untilAsserted(() -> assertThat(registry.getMeters().stream()
+                .filter(meter -> meter.getId().getName().startsWith("kafka."))
+                .map(meter -> meter.getId().getTag("client.id")))
+                .contains("backbone-cdn-edge-eu-west-dead-letters", "backbone-cdn-edge-eu-west-purges")
+                .doesNotContain("backbone-cdn-edge-us-east-purges"));
+    }
+
+    @Test
+    void metricsPageShowsKafkaClientMeters() throws Exception {
+        HttpResponse<String> response = client.send(HttpRequest.newBuilder(edge.uri().resolve("/metrics"))
+                .timeout(TIMEOUT).GET().build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).contains("backbone_edge_");
+        assertThat(response.body()).contains("kafka_producer_");
+        assertThat(response.body()).contains("kafka_consumer_");
+    }
+
+    @Test
     void hardPurgeReachesEveryRegion() throws Exception {
         get(edge, "/products/43");
         get(otherRegion, "/products/43");

@@ -167,4 +167,21 @@ class RequestPathIT {
         assertThat(result.out()).contains("Replaying 3 entries").containsPattern("status 200\\s+3\\b");
         assertThat(result.err()).contains("line 2 skipped").contains("1 of 4 lines skipped");
     }
+
+    @Test
+    void queryCommandShowsPoolAndTrace() throws Exception {
+        HttpResponse<String> response = get(LocalStack.SITE, "/products/11", "frank");
+        String requestId = response.headers().firstValue("X-Request-Id").orElseThrow();
+        String api = stack.routingApiUri().toString();
+
+        ConsoleCapture.Result pool = ConsoleCapture.run(() -> Backbone.run("query", "pool", "shop", "--api", api));
+        ConsoleCapture.Result trace = ConsoleCapture.run(() -> Backbone.run("query", "trace", requestId, "--api", api));
+        ConsoleCapture.Result unknown = ConsoleCapture.run(() -> Backbone.run("query", "trace", "no-such-request", "--api", api));
+
+        assertThat(pool.exitCode()).as("pool output:%n%s%s", pool.out(), pool.err()).isZero();
+        assertThat(pool.out()).contains("app-1").contains("app-2").contains("UP");
+        assertThat(trace.exitCode()).as("trace output:%n%s%s", trace.out(), trace.err()).isZero();
+        assertThat(trace.out()).contains(requestId).contains("frank");
+        assertThat(unknown.exitCode()).isEqualTo(1);
+    }
 }

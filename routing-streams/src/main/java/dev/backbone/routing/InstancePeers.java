@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  */
 final class InstancePeers {
 
-    /** Query parameter that makes an instance answer from its own state, so that a fanned-out query stops there. */
+    /** Query parameter that limits a query to the instance's own state, so that a fanned-out query stops there. */
     static final String LOCAL_PARAMETER = "local";
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
     private static final Logger log = LoggerFactory.getLogger(InstancePeers.class);
@@ -67,10 +67,10 @@ final class InstancePeers {
     }
 
     /**
-     * Sends {@code GET pathAndQuery} to another instance and returns its JSON body.
+     * Sends {@code GET pathAndQuery} to another instance and returns its JSON body, or null when it returns 404.
      *
-     * @throws ApiException 503 when the instance cannot be reached or does not answer 200, because a query that
-     *                      fans out cannot give a complete answer without it
+     * @throws ApiException 503 when the instance cannot be reached or returns a status other than 200 and 404,
+     *                      because a query that fans out cannot return a complete result without it
      */
     JsonNode get(String instance, String pathAndQuery) {
         URI uri = URI.create("http://" + instance + pathAndQuery);
@@ -94,12 +94,32 @@ final class InstancePeers {
             throw ApiException.unavailable("instance " + instance + " returned a body that is not JSON (status "
                     + response.statusCode() + "); retry shortly");
         }
+        if (response.statusCode() == 404) {
+            return null;
+        }
         if (response.statusCode() != 200) {
             String message = body.hasNonNull("message") ? body.get("message").asText() : body.toString();
             throw ApiException.unavailable("instance " + instance + " returned " + response.statusCode() + ": "
                     + message + "; retry shortly");
         }
         return body;
+    }
+
+    /**
+     * Parses the {@code local} query parameter.
+     *
+     * @return true for "true"; false for null or "false"
+     * @throws ApiException 400 for any other value
+     */
+    static boolean parseLocal(String local) {
+        if (local == null || local.equals("false")) {
+            return false;
+        }
+        if (local.equals("true")) {
+            return true;
+        }
+        throw ApiException.invalidField(new InvalidFieldException(LOCAL_PARAMETER, local, "is invalid",
+                "true to answer from this instance's state only, or false (the default) to ask every instance"));
     }
 
     /** Returns {@code host:port}, with an IPv6 host in brackets. */

@@ -114,12 +114,12 @@ final class LoadBalancerQueryApi {
      * Returns the requests routed to each server of a pool over the last 1 and 5 minutes, summed over every instance
      * of the consumer group, with the instances that contributed.
      *
-     * @param local "true" to return this instance's counts only, as a fanned-out query asks; null or "false" for all
+     * @param local "true" to return this instance's counts only, as a fanned-out query requests; null or "false" for all
      * @throws ApiException 503 when another instance cannot be queried, because the sum would be too low
      */
     ApiReply load(String pool, String local) {
         requirePool(pool);
-        boolean localOnly = parseLocal(local);
+        boolean localOnly = InstancePeers.parseLocal(local);
         long nowMs = clock.millis();
         Membership membership = loadBalancing.membership();
         membership.expire(nowMs);
@@ -133,6 +133,10 @@ final class LoadBalancerQueryApi {
             for (String instance : peers.others()) {
                 JsonNode answer = peers.get(instance, RoutingApiHandler.LB_LOAD_PATH + "?pool="
                         + URLEncoder.encode(pool, StandardCharsets.UTF_8) + "&" + InstancePeers.LOCAL_PARAMETER + "=true");
+                if (answer == null) {
+                    throw ApiException.unavailable("instance " + instance + " does not serve " + RoutingApiHandler.LB_LOAD_PATH
+                            + " (404); it may run another version, retry shortly");
+                }
                 for (JsonNode server : answer.path("servers")) {
                     String serverId = server.get("serverId").asText();
                     lastMinute.merge(serverId, server.get("lastMinute").asLong(), Long::sum);
@@ -164,17 +168,6 @@ final class LoadBalancerQueryApi {
         answer.put("answeredBy", self);
         answer.put("nowMs", nowMs);
         return ApiReply.json(answer);
-    }
-
-    private static boolean parseLocal(String local) {
-        if (local == null || local.equals("false")) {
-            return false;
-        }
-        if (local.equals("true")) {
-            return true;
-        }
-        throw ApiException.invalidField(new InvalidFieldException(InstancePeers.LOCAL_PARAMETER, local, "is invalid",
-                "true for this instance's counts only, or false (the default) for the sum over all instances"));
     }
 
     private static long sum(Map<String, Long> counts) {

@@ -32,6 +32,7 @@ import org.slf4j.LoggerFactory;
  * GET    /api/lb/route?pool=&amp;key=          the server a routing key maps to now, and its preference order
  * GET    /api/lb/load?pool=&amp;local=         requests routed to each server over 1 and 5 minutes, summed over all
  *                                          instances, or this instance's only with local=true
+ * GET    /api/traces/{requestId}?local=   the routing trace of a request, from whichever instance has it
  * GET    /metrics                          Prometheus text, when the registry is a PrometheusMeterRegistry
  * GET    /openapi.json                     the OpenAPI 3.0 document of these routes
  * </pre>
@@ -48,6 +49,7 @@ final class RoutingApiHandler extends Handler.Abstract {
     static final String LB_POOLS_PATH = "/api/lb/pools";
     static final String LB_ROUTE_PATH = "/api/lb/route";
     static final String LB_LOAD_PATH = "/api/lb/load";
+    static final String TRACES_PATH = "/api/traces";
     static final String OPENAPI_PATH = "/openapi.json";
     /** Every route served, as {@code METHOD path} with OpenAPI path templates; the OpenAPI document lists the same. */
     static final List<String> ROUTES = List.of(
@@ -58,6 +60,7 @@ final class RoutingApiHandler extends Handler.Abstract {
             "GET " + LB_POOLS_PATH + "/{pool}",
             "GET " + LB_ROUTE_PATH,
             "GET " + LB_LOAD_PATH,
+            "GET " + TRACES_PATH + "/{requestId}",
             "GET " + METRICS_PATH,
             "GET " + OPENAPI_PATH);
     /** Classpath resource of the OpenAPI document. */
@@ -70,6 +73,7 @@ final class RoutingApiHandler extends Handler.Abstract {
     private final DnsAdminApi admin;
     private final DnsQueryApi queries;
     private final LoadBalancerQueryApi loadBalancer;
+    private final TraceQueryApi traces;
     private final MeterRegistry registry;
     private final AdminToken adminToken;
     private final String self;
@@ -77,9 +81,16 @@ final class RoutingApiHandler extends Handler.Abstract {
     /** @param adminToken the token admin routes require, or null to reject them with 403 */
     RoutingApiHandler(DnsAdminApi admin, DnsQueryApi queries, LoadBalancerQueryApi loadBalancer, MeterRegistry registry,
                       AdminToken adminToken, String self) {
+        this(admin, queries, loadBalancer, null, registry, adminToken, self);
+    }
+
+    /** @param adminToken the token admin routes require, or null to reject them with 403 */
+    RoutingApiHandler(DnsAdminApi admin, DnsQueryApi queries, LoadBalancerQueryApi loadBalancer, TraceQueryApi traces,
+                      MeterRegistry registry, AdminToken adminToken, String self) {
         this.admin = admin;
         this.queries = queries;
         this.loadBalancer = loadBalancer;
+        this.traces = traces;
         this.registry = registry;
         this.adminToken = adminToken;
         this.self = self;
@@ -138,6 +149,17 @@ final class RoutingApiHandler extends Handler.Abstract {
         }
         if (path.startsWith(LB_POOLS_PATH + "/") || path.equals(LB_ROUTE_PATH) || path.equals(LB_LOAD_PATH)) {
             return routeLoadBalancerQuery(request, method, path);
+        }
+        if (path.startsWith(TRACES_PATH + "/")) {
+            if (!method.equals("GET")) {
+                throw ApiException.methodNotAllowed(method, path, "GET");
+            }
+            if (traces == null) {
+                throw ApiException.notFound("routing traces are not served by this handler", Map.of("path", path));
+            }
+            // Jetty has decoded the path already.
+            return traces.trace(path.substring(TRACES_PATH.length() + 1),
+                    Request.extractQueryParameters(request).getValue(InstancePeers.LOCAL_PARAMETER));
         }
         if (path.equals(OPENAPI_PATH)) {
             if (!method.equals("GET")) {

@@ -1,9 +1,11 @@
 package dev.backbone.routing;
 
 import dev.backbone.events.DnsRecord;
+import dev.backbone.events.KafkaClientMeters;
 import dev.backbone.events.TopicAdmin;
 import dev.backbone.events.Topics;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -44,11 +46,16 @@ public final class RoutingService implements AutoCloseable {
     private final RestServer rest;
     private final String applicationServer;
     private final LoadBalancerHeartbeats heartbeats;
+    private final KafkaStreamsMetrics streamsMeters;
+    private final KafkaClientMeters producerMeters;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private RoutingService(RoutingConfig config, Producer<byte[], byte[]> producer, KafkaStreams streams,
-                           RestServer rest, String applicationServer, LoadBalancerHeartbeats heartbeats) {
+                           RestServer rest, String applicationServer, LoadBalancerHeartbeats heartbeats,
+                           KafkaStreamsMetrics streamsMeters, KafkaClientMeters producerMeters) {
         this.config = config;
+        this.streamsMeters = streamsMeters;
+        this.producerMeters = producerMeters;
         this.producer = producer;
         this.streams = streams;
         this.rest = rest;
@@ -103,10 +110,11 @@ public final class RoutingService implements AutoCloseable {
                     streamsProperties);
             var admin = new DnsAdminApi(producer, dnsRecordsOf(streams), clock, applicationServer);
             var queries = new DnsQueryApi(streams, applicationServer, config.dnsNegativeTtlMs(), clock);
-            var loadBalancerQueries = new LoadBalancerQueryApi(loadBalancing, clock, applicationServer,
-                    new InstancePeers(streams, applicationServer));
-            rest.start(new RoutingApiHandler(admin, queries, loadBalancerQueries, registry, config.adminToken(),
-                    applicationServer));
+            var peers = new InstancePeers(streams, applicationServer);
+            var loadBalancerQueries = new LoadBalancerQueryApi(loadBalancing, clock, applicationServer, peers);
+            var traceQueries = new TraceQueryApi(streams, peers);
+            rest.start(new RoutingApiHandler(admin, queries, loadBalancerQueries, traceQueries, registry,
+                    config.adminToken(), applicationServer));
         } catch (RuntimeException e) {
             rest.close();
             if (streams != null) {
@@ -120,7 +128,15 @@ public final class RoutingService implements AutoCloseable {
         var restored = new AtomicBoolean();
         var heartbeats = new LoadBalancerHeartbeats(producer, config, loadBalancing.membership(), restored::get, clock,
                 registry);
-        var service = new RoutingService(config, producer, streams, rest, applicationServer, heartbeats);
+        // Kafka Streams meters are tagged by client, thread, task, processor node and store. Those are bounded by the
+        // topology and the partition count; a replaced stream thread gets a new thread id, and the binder drops the
+        // meters of the old one when it next refreshes.
+        var streamsMeters = new KafkaStreamsMetrics(streams);
+        streamsMeters.bindTo(registry);
+        var producerMeters = new KafkaClientMeters(registry, config.applicationId());
+        producerMeters.bind(producer);
+        var service = new RoutingService(config, producer, streams, rest, applicationServer, heartbeats, streamsMeters,
+                producerMeters);
         streams.setStateListener((newState, oldState) -> {
             if (newState == KafkaStreams.State.RUNNING) {
                 restored.set(true);
@@ -206,9 +222,9 @@ public final class RoutingService implements AutoCloseable {
     }
 
     /**
-     * Stops the REST API, the heartbeats, then Kafka Streams (waiting up to 30 s), then the producer. Kafka Streams
-     * leaves its consumer group, so that its partitions move to the other instances at once rather than after the
-     * session timeout. Idempotent.
+     * Stops the REST API, the heartbeats and the Kafka meters, then Kafka Streams (waiting up to 30 s), then the
+     * producer. Kafka Streams leaves its consumer group, so that its partitions move to the other instances at once
+     * rather than after the session timeout. Idempotent.
      */
     @Override
     public void close() {
@@ -217,6 +233,8 @@ public final class RoutingService implements AutoCloseable {
         }
         rest.close();
         heartbeats.close();
+        streamsMeters.close();
+        producerMeters.close();
         if (!streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
                 .withTimeout(CLOSE_TIMEOUT))) {
             log.warn("Routing streams {} did not stop within {} s", config.applicationId(), CLOSE_TIMEOUT.toSeconds());

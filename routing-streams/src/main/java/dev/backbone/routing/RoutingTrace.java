@@ -3,7 +3,7 @@ package dev.backbone.routing;
 import java.util.List;
 
 /**
- * How the route processor handled one request, kept in {@link RoutingTopology#ROUTING_TRACES_STORE} for
+ * The route processor's decision on one request, kept in {@link RoutingTopology#ROUTING_TRACES_STORE} for
  * {@code trace.retention.ms} and returned by {@code GET /api/traces/{requestId}}. Fields the processor had not reached
  * when it rejected the request are null.
  *

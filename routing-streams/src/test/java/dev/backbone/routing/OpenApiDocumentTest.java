@@ -75,9 +75,9 @@ class OpenApiDocumentTest {
     void everyListedRouteIsDispatched() throws Exception {
         for (String route : RoutingApiHandler.ROUTES) {
             String method = route.substring(0, route.indexOf(' '));
-            String path = route.substring(route.indexOf(' ') + 1).replaceAll("\\{[a-z]+}", "x");
+            String path = route.substring(route.indexOf(' ') + 1).replaceAll("\\{[A-Za-z]+}", "x");
 
-            // A route the handler does not know answers 404 "no route"; a known path with another method answers 405.
+            // The handler returns 404 "no route" for an unknown route, and 405 for a known path with another method.
             HttpResponse<String> response = send(method, path);
             assertThat(response.body()).as(route).doesNotContain("no route");
             HttpResponse<String> wrongMethod = send("PATCH", path);

@@ -180,4 +180,18 @@ class RoutingConfigTest {
                 .hasMessageContaining("heartbeat.max.age.ms=1000 is below heartbeat.timeout.ms=3000")
                 .hasMessageContaining("lb.standby.takeover.ms=3000 is not below heartbeat.timeout.ms=3000");
     }
+
+    @Test
+    void traceRetentionDefaultAndBounds() {
+        var defaults = RoutingConfig.from(Settings.of(Map.of("bootstrap.servers", "127.0.0.1:9092",
+                "state.dir", stateDir.toString())));
+        var set = RoutingConfig.from(Settings.of(Map.of("bootstrap.servers", "127.0.0.1:9092",
+                "state.dir", stateDir.toString(), "trace.retention.ms", "30000")));
+
+        assertThat(defaults.traceRetentionMs()).isEqualTo(600_000);
+        assertThat(set.traceRetentionMs()).isEqualTo(30_000);
+        assertThatThrownBy(() -> RoutingConfig.from(Settings.of(Map.of("bootstrap.servers", "127.0.0.1:9092",
+                "state.dir", stateDir.toString(), "trace.retention.ms", "999"))))
+                .hasMessageContaining("trace.retention.ms");
+    }
 }

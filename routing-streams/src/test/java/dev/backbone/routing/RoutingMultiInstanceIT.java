@@ -29,6 +29,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -45,8 +47,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Two routing instances of one application in one JVM, each with its own state directory and REST port. Every
- * client's resolve query returns the same answer through both instances, the load query sums the counts of both,
- * and after one instance closes, every query keeps working through the other.
+ * client's resolve query and every request's trace query return the same result through both instances, the load
+ * query sums the counts of both, and after one instance closes, every query keeps working through the other.
  */
 @ExtendWith(EmbeddedStackExtension.class)
 class RoutingMultiInstanceIT {
@@ -93,11 +95,13 @@ class RoutingMultiInstanceIT {
 
         List<String> clients = new ArrayList<>();
         Set<String> requestIds = new HashSet<>();
+        Map<String, String> requestIdOf = new HashMap<>();
         for (int i = 0; i < CLIENTS; i++) {
             String client = "multi-client-" + i;
             clients.add(client);
             ClientRequest request = request("multi-it-" + i, client);
             requestIds.add(request.requestId());
+            requestIdOf.put(client, request.requestId());
             send(Topics.CLIENT_REQUESTS, client, request);
         }
         producer.flush();
@@ -127,6 +131,25 @@ class RoutingMultiInstanceIT {
         assertThat(answeredBy).as("both instances own clients")
                 .containsExactlyInAnyOrder(first.applicationServer(), second.applicationServer());
 
+        // A trace lives in the partition of its client, so the instance without it queries the other one.
+        for (String client : clients) {
+            String requestId = requestIdOf.get(client);
+            JsonNode one = trace(first, requestId);
+            JsonNode other = trace(second, requestId);
+            assertThat(one.get("trace")).as("trace of " + requestId).isEqualTo(other.get("trace"));
+            assertThat(one.get("trace").get("clientId").asText()).isEqualTo(client);
+            assertThat(one.get("trace").get("outcome").asText()).isEqualTo("routed");
+            assertThat(one.get("trace").get("serverId").asText()).isEqualTo(APP_SERVER);
+            assertThat(one.get("trace").get("loadBalancer").asText()).isEqualTo(LB_ADDRESS);
+            assertThat(one.get("answeredBy").asText()).isEqualTo(other.get("answeredBy").asText());
+            assertThat(one.has("forwardedBy") ^ other.has("forwardedBy")).as("exactly one forwarded the trace query").isTrue();
+        }
+        HttpResponse<String> missing = get(first, RoutingApiHandler.TRACES_PATH + "/no-such-request");
+        assertThat(missing.statusCode()).as(missing.body()).isEqualTo(404);
+        JsonNode missingBody = Json.mapper().readTree(missing.body());
+        assertThat(missingBody.get("message").asText()).contains("no-such-request");
+        assertThat(missingBody.get("instancesQueried")).hasSize(2);
+
         // Each instance counts the requests it routed; the load query sums them over both.
         JsonNode localFirst = load(first, "&local=true");
         JsonNode localSecond = load(second, "&local=true");
@@ -151,30 +174,43 @@ class RoutingMultiInstanceIT {
         // After the first instance leaves, the second owns every client; 503 is allowed only while that settles.
         first.close();
         for (String client : clients) {
-            await().atMost(TIMEOUT).until(() -> {
-                HttpResponse<String> response = resolve(second, client);
-                if (response.statusCode() == 503) {
-                    assertThat(response.headers().firstValue("Retry-After")).as(response.body()).isPresent();
-                    return false;
-                }
-                assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-                return true;
-            });
-            JsonNode answer = Json.mapper().readTree(resolve(second, client).body());
+            JsonNode answer = awaitAnswer(() -> resolve(second, client));
             assertThat(answer.get("answeredBy").asText()).isEqualTo(second.applicationServer());
             assertThat(answer.has("forwardedBy")).isFalse();
             assertThat(answer.get("cache").get("present").asBoolean()).as("restored cache entry of " + client).isTrue();
             assertThat(answer.get("resolution").get("addresses").get(0).asText()).isEqualTo(LB_ADDRESS);
         }
+        for (String client : clients) {
+            String path = RoutingApiHandler.TRACES_PATH + "/" + requestIdOf.get(client);
+            JsonNode restored = awaitAnswer(() -> get(second, path));
+            assertThat(restored.get("answeredBy").asText()).isEqualTo(second.applicationServer());
+            assertThat(restored.get("trace").get("clientId").asText()).isEqualTo(client);
+        }
         JsonNode survivorLoad = load(second, "");
         assertThat(survivorLoad.get("instances")).hasSize(1);
     }
 
-    /** Returns the cache entry of a resolve answer without {@code expiresInMs}, which depends on the time of the query. */
+    /** Returns the cache entry of a resolve response without {@code expiresInMs}, which depends on the time of the query. */
     private static JsonNode storedEntry(JsonNode answer) {
         JsonNode entry = answer.get("cache").deepCopy();
         ((ObjectNode) entry).remove("expiresInMs");
         return entry;
+    }
+
+    /** Sends a query until it returns 200 and returns the body; only 503 with Retry-After is retried. */
+    private static JsonNode awaitAnswer(Callable<HttpResponse<String>> query) throws Exception {
+        var answer = new AtomicReference<HttpResponse<String>>();
+        await().atMost(TIMEOUT).until(() -> {
+            HttpResponse<String> response = query.call();
+            if (response.statusCode() == 503) {
+                assertThat(response.headers().firstValue("Retry-After")).as(response.body()).isPresent();
+                return false;
+            }
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+            answer.set(response);
+            return true;
+        });
+        return Json.mapper().readTree(answer.get().body());
     }
 
     private RoutingService startRouting(String bootstrapServers, String name) throws Exception {
@@ -194,7 +230,7 @@ class RoutingMultiInstanceIT {
         return service;
     }
 
-    /** Returns whether the service sees two instances in the group, each with partitions assigned. */
+    /** Returns whether the service lists two instances in the group, each with partitions assigned. */
     private static boolean bothOwnPartitions(RoutingService service) {
         if (service.streams().state() != KafkaStreams.State.RUNNING) {
             return false;
@@ -223,6 +259,12 @@ class RoutingMultiInstanceIT {
     private HttpResponse<String> resolve(RoutingService service, String client) throws Exception {
         return get(service, RoutingApiHandler.RESOLVE_PATH + "?name=" + SITE + "&client="
                 + URLEncoder.encode(client, StandardCharsets.UTF_8) + "&region=eu-west&country=DE");
+    }
+
+    private JsonNode trace(RoutingService service, String requestId) throws Exception {
+        HttpResponse<String> response = get(service, RoutingApiHandler.TRACES_PATH + "/" + requestId);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return Json.mapper().readTree(response.body());
     }
 
     private JsonNode load(RoutingService service, String extraQuery) throws Exception {

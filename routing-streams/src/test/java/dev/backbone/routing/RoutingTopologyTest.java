@@ -914,4 +914,89 @@ class RoutingTopologyTest {
         assertThat(queried.answer()).isEqualTo(cacheStore().get(ClientDnsCache.keyOf("client-1", HOST)));
         assertThat(((DnsResolver.Resolved) queried.resolution()).chain()).containsExactly(HOST);
     }
+
+    // ---- routing traces ----
+
+    private RoutingTrace trace(String requestId) {
+        KeyValueStore<String, RoutingTrace> traces = driver.getKeyValueStore(RoutingTopology.ROUTING_TRACES_STORE);
+        return traces.get(requestId);
+    }
+
+    @Test
+    void routedRequestLeavesTrace() {
+        start();
+        healthyShop(60);
+
+        var first = routeOne("client-1", HOST);
+        advance(Duration.ofSeconds(1));
+        var second = routeOne("client-1", HOST);
+
+        RoutingTrace resolved = trace(first.request().requestId());
+        assertThat(resolved.outcome()).isEqualTo("routed");
+        assertThat(resolved.status()).isEqualTo(200);
+        assertThat(resolved.error()).isNull();
+        assertThat(resolved.clientId()).isEqualTo("client-1");
+        assertThat(resolved.host()).isEqualTo(HOST);
+        assertThat(resolved.resolvedBy()).isEqualTo("global");
+        assertThat(resolved.dnsCacheHit()).isFalse();
+        assertThat(resolved.loadBalancer()).isEqualTo(first.loadBalancer());
+        assertThat(resolved.pool()).isEqualTo(POOL);
+        assertThat(resolved.serverId()).isEqualTo(first.serverId());
+        assertThat(resolved.skippedAddresses()).isEmpty();
+        assertThat(resolved.routedAtMs()).isEqualTo(START.toEpochMilli());
+        RoutingTrace cached = trace(second.request().requestId());
+        assertThat(cached.resolvedBy()).isEqualTo("cache");
+        assertThat(cached.dnsCacheHit()).isTrue();
+        assertThat(cached.routedAtMs()).isEqualTo(START.plusSeconds(1).toEpochMilli());
+    }
+
+    @Test
+    void rejectedRequestLeavesTrace() {
+        start();
+        healthyShop(60);
+        var unknown = request("client-1", "nowhere.example.com", "eu-west", "DE");
+        send(unknown);
+        assertThat(responses.readValue().status()).isEqualTo(404);
+
+        RoutingTrace rejected = trace(unknown.requestId());
+
+        assertThat(rejected.outcome()).isEqualTo("rejected");
+        assertThat(rejected.status()).isEqualTo(404);
+        assertThat(rejected.error()).isEqualTo("unknown_host");
+        assertThat(rejected.resolvedBy()).isEqualTo("nxdomain");
+        assertThat(rejected.loadBalancer()).isNull();
+        assertThat(rejected.serverId()).isNull();
+    }
+
+    @Test
+    void skippedLoadBalancerInTrace() {
+        start(ONE_HEARTBEAT_RISES);
+        healthyShop(0);
+        var order = AddressOrder.forClient(List.of("lb-1", "lb-2"), "client-1", HOST, 1);
+        advance(Duration.ofSeconds(3));
+        loadBalancerAlive(order.get(1));
+        appServer("app-1", Heartbeat.State.UP, List.of(0));
+
+        var result = routeOne("client-1", HOST);
+
+        RoutingTrace routedTrace = trace(result.request().requestId());
+        assertThat(routedTrace.skippedAddresses()).containsExactly(order.get(0));
+        assertThat(routedTrace.loadBalancer()).isEqualTo(order.get(1));
+    }
+
+    @Test
+    void tracesExpireAfterRetention() {
+        start(Map.of("trace.retention.ms", "10000"));
+        healthyShop(60);
+        var routedRequest = routeOne("client-1", HOST);
+        String requestId = routedRequest.request().requestId();
+
+        advance(Duration.ofSeconds(9));
+        assertThat(trace(requestId)).as("within retention").isNotNull();
+
+        advance(Duration.ofSeconds(3));
+        assertThat(trace(requestId)).as("past retention and one purge interval").isNull();
+        KeyValueStore<String, String> index = driver.getKeyValueStore(RoutingTopology.ROUTING_TRACES_TIME_STORE);
+        assertThat(index.approximateNumEntries()).as("time index entries").isZero();
+    }
 }
