@@ -28,7 +28,7 @@ public final class KafkaClientMeters implements AutoCloseable {
     private final List<KafkaClientMetrics> binders = new ArrayList<>();
     private boolean closed;
 
-    /** Creates an instance that binds to {@code registry}; {@code name} names its refresh thread, such as {@code ingest-1}. */
+    /** Creates an instance that binds to {@code registry}, with {@code name} in the name of its refresh thread, such as {@code ingest-1}. */
     public KafkaClientMeters(MeterRegistry registry, String name) {
         this.registry = Objects.requireNonNull(registry, "registry");
         this.refresher = Executors.newSingleThreadScheduledExecutor(runnable -> {

@@ -38,7 +38,7 @@ public final class MetricsEndpoint implements AutoCloseable {
     public static final int PORT_OFF = -1;
 
     private static final Logger log = LoggerFactory.getLogger(MetricsEndpoint.class);
-    /** A scrape being answered when {@link #close()} is called gets this long to finish. */
+    /** A scrape in progress when {@link #close()} is called gets this long to finish. */
     private static final int STOP_DELAY_SECONDS = 1;
 
     private final HttpServer server;
@@ -56,7 +56,7 @@ public final class MetricsEndpoint implements AutoCloseable {
      * Binds {@code host:port} and starts serving.
      *
      * @param port the TCP port, or 0 for a free port (read it back from {@link #uri()})
-     * @throws UncheckedIOException when the address cannot be bound, for example because the port is in use; pick
+     * @throws UncheckedIOException when the address cannot be bound, for example because the port is in use. Pick
      *                              another port or 0
      */
     public static MetricsEndpoint start(String host, int port, PrometheusMeterRegistry registry) {
@@ -105,7 +105,7 @@ public final class MetricsEndpoint implements AutoCloseable {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Content-Type", contentType);
         boolean head = exchange.getRequestMethod().equals("HEAD");
-        // A length of -1 tells the JDK server that no body follows.
+        // A length of -1 means that no body follows.
         exchange.sendResponseHeaders(status, head ? -1 : bytes.length);
         if (!head) {
             try (OutputStream out = exchange.getResponseBody()) {
@@ -135,7 +135,7 @@ public final class MetricsEndpoint implements AutoCloseable {
      */
     public static void bindJvmMetrics(MeterRegistry registry) {
         new JvmMemoryMetrics().bindTo(registry);
-        // JvmGcMetrics listens to GC notifications until the JVM exits; a standalone service never unbinds it.
+        // JvmGcMetrics listens to GC notifications until it is closed, and a standalone service never closes it.
         new JvmGcMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);

@@ -113,11 +113,11 @@ class MetricsEndpointTest {
 
     @Test
     void portInUseIsReported() {
-        int taken = endpoint.uri().getPort();
+        int usedPort = endpoint.uri().getPort();
 
-        assertThatThrownBy(() -> MetricsEndpoint.start("127.0.0.1", taken, registry))
+        assertThatThrownBy(() -> MetricsEndpoint.start("127.0.0.1", usedPort, registry))
                 .isInstanceOf(UncheckedIOException.class)
-                .hasMessageContaining("127.0.0.1:" + taken)
+                .hasMessageContaining("127.0.0.1:" + usedPort)
                 .hasMessageContaining("metrics.port")
                 .hasCauseInstanceOf(IOException.class);
     }

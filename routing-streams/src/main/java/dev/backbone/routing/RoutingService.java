@@ -128,9 +128,9 @@ public final class RoutingService implements AutoCloseable {
         var restored = new AtomicBoolean();
         var heartbeats = new LoadBalancerHeartbeats(producer, config, loadBalancing.membership(), restored::get, clock,
                 registry);
-        // Kafka Streams meters are tagged by client, thread, task, processor node and store. Those are bounded by the
-        // topology and the partition count; a replaced stream thread gets a new thread id, and the binder drops the
-        // meters of the old one when it next refreshes.
+        // Kafka Streams meters are tagged by client, thread, task, processor node and store, which the topology and the
+        // partition count bound. A replaced stream thread gets a new thread id, and the binder drops the meters of the
+        // old one at its next refresh.
         var streamsMeters = new KafkaStreamsMetrics(streams);
         streamsMeters.bindTo(registry);
         var producerMeters = new KafkaClientMeters(registry, config.applicationId());
