@@ -71,10 +71,12 @@ public final class FrontDoor implements AutoCloseable {
         var deadLetters = new DeadLetterPublisher(deadLetterProducer, "request-ingest/" + config.ingestId());
         var consumer = new KafkaConsumer<>(consumerConfig(config), new ByteArrayDeserializer(), new ByteArrayDeserializer());
         var listener = new ResponseListener(consumer, config.replyPartition(), pending, deadLetters);
+
         var kafkaMeters = new KafkaClientMeters(registry, config.ingestId());
         kafkaMeters.bind(producer);
         kafkaMeters.bind(deadLetterProducer);
         kafkaMeters.bind(consumer);
+
         Server server = new Server(threadPool());
         var frontDoor = new FrontDoor(config, server, producer, deadLetterProducer, listener, pending, kafkaMeters);
         try {
