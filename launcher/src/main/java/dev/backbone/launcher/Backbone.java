@@ -20,7 +20,30 @@ public final class Backbone implements Runnable {
 
     /** Runs the command line and returns the exit code, without exiting; tests call this. */
     public static int run(String... args) {
-        return new CommandLine(new Backbone()).execute(args);
+        return new CommandLine(new Backbone())
+                .setExecutionExceptionHandler(Backbone::reportFailure)
+                .execute(args);
+    }
+
+    /**
+     * Prints a failed command's error as one line per cause instead of a stack trace, and returns exit code 1. The
+     * stack trace follows only when {@code BACKBONE_LOG_LEVEL} is DEBUG or TRACE.
+     */
+    private static int reportFailure(Exception error, CommandLine commandLine, CommandLine.ParseResult parseResult) {
+        var err = commandLine.getErr();
+        err.println("error: " + error.getMessage());
+        for (Throwable cause = error.getCause(); cause != null && cause != cause.getCause(); cause = cause.getCause()) {
+            if (cause.getMessage() != null && !String.valueOf(error.getMessage()).contains(cause.getMessage())) {
+                err.println("  caused by: " + cause.getMessage());
+            }
+        }
+        String level = System.getenv("BACKBONE_LOG_LEVEL");
+        if ("DEBUG".equalsIgnoreCase(level) || "TRACE".equalsIgnoreCase(level)) {
+            error.printStackTrace(err);
+        } else {
+            err.println("(set BACKBONE_LOG_LEVEL=DEBUG for the stack trace)");
+        }
+        return 1;
     }
 
     @Override

@@ -96,7 +96,7 @@ public final class FrontDoor implements AutoCloseable {
         } catch (Exception e) {
             frontDoor.close();
             throw new IllegalStateException("cannot start the front door on " + config.httpHost() + ":" + config.httpPort()
-                    + ": " + e.getMessage(), e);
+                    + ": " + e.getMessage() + (isBindFailure(e) ? "; set http.port to a free port" : ""), e);
         }
         Gauge.builder("backbone.ingest.pending", pending, PendingRequests::size)
                 .description("requests published and awaiting their answer").register(registry);
@@ -132,6 +132,15 @@ public final class FrontDoor implements AutoCloseable {
         var pool = new QueuedThreadPool(200, 8);
         pool.setName("ingest-http");
         return pool;
+    }
+
+    private static boolean isBindFailure(Throwable error) {
+        for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+            if (cause instanceof java.net.BindException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Returns the base URI clients call, such as {@code http://127.0.0.1:8080/}. */
