@@ -47,14 +47,14 @@ public final class Main {
         try {
             server = AppServer.start(config, registry);
         } catch (RuntimeException e) {
-            closeMetrics(metrics);
+            MetricsEndpoint.closeIfStarted(metrics);
             throw e;
         }
         var stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("Stop requested; stopping app server {}", config.serverId());
             server.close();
-            closeMetrics(metrics);
+            MetricsEndpoint.closeIfStarted(metrics);
             stopped.countDown();
         }, "app-server-shutdown"));
         stopped.await();
@@ -62,18 +62,7 @@ public final class Main {
 
     /** Starts the Prometheus endpoint on {@code metrics.host:metrics.port}, or returns null when that port is -1. */
     static MetricsEndpoint startMetrics(AppServerConfig config, PrometheusMeterRegistry registry) {
-        if (config.metricsPort() == MetricsEndpoint.PORT_OFF) {
-            log.info("Metrics endpoint off ({}={})", AppServerConfig.METRICS_PORT, MetricsEndpoint.PORT_OFF);
-            return null;
-        }
-        var endpoint = MetricsEndpoint.start(config.metricsHost(), config.metricsPort(), registry);
-        log.info("Serving metrics at {}", endpoint.uri());
-        return endpoint;
+        return MetricsEndpoint.startUnlessOff(config.metricsHost(), config.metricsPort(), registry);
     }
 
-    private static void closeMetrics(MetricsEndpoint metrics) {
-        if (metrics != null) {
-            metrics.close();
-        }
-    }
 }

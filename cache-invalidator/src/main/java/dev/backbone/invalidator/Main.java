@@ -43,12 +43,12 @@ public final class Main {
         try {
             invalidator = CacheInvalidator.start(config, registry);
         } catch (RuntimeException e) {
-            closeMetrics(metrics);
+            MetricsEndpoint.closeIfStarted(metrics);
             throw e;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             invalidator.close();
-            closeMetrics(metrics);
+            MetricsEndpoint.closeIfStarted(metrics);
         }, "cache-invalidator-shutdown"));
         if (invalidator.awaitCapturing(CAPTURE_START_TIMEOUT)) {
             log.info("Cache invalidator ready");
@@ -62,25 +62,14 @@ public final class Main {
         } catch (CompletionException e) {
             log.error("Cache invalidator failed; exiting", e.getCause());
             invalidator.close();
-            closeMetrics(metrics);
+            MetricsEndpoint.closeIfStarted(metrics);
             System.exit(1);
         }
     }
 
     /** Starts the Prometheus endpoint on {@code metrics.host:metrics.port}, or returns null when that port is -1. */
     static MetricsEndpoint startMetrics(CacheInvalidatorConfig config, PrometheusMeterRegistry registry) {
-        if (config.metricsPort() == MetricsEndpoint.PORT_OFF) {
-            log.info("Metrics endpoint off (metrics.port={})", MetricsEndpoint.PORT_OFF);
-            return null;
-        }
-        var endpoint = MetricsEndpoint.start(config.metricsHost(), config.metricsPort(), registry);
-        log.info("Serving metrics at {}", endpoint.uri());
-        return endpoint;
+        return MetricsEndpoint.startUnlessOff(config.metricsHost(), config.metricsPort(), registry);
     }
 
-    private static void closeMetrics(MetricsEndpoint metrics) {
-        if (metrics != null) {
-            metrics.close();
-        }
-    }
 }

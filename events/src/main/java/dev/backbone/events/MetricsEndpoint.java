@@ -53,6 +53,29 @@ public final class MetricsEndpoint implements AutoCloseable {
     }
 
     /**
+     * Starts the endpoint of a standalone service's {@code metrics.host} and {@code metrics.port}, logging its URI, or
+     * logs that it is off and returns null when the port is {@link #PORT_OFF}.
+     *
+     * @throws UncheckedIOException as {@link #start} does
+     */
+    public static MetricsEndpoint startUnlessOff(String host, int port, PrometheusMeterRegistry registry) {
+        if (port == PORT_OFF) {
+            log.info("Metrics endpoint off (metrics.port={})", PORT_OFF);
+            return null;
+        }
+        var endpoint = start(host, port, registry);
+        log.info("Serving metrics at {}", endpoint.uri());
+        return endpoint;
+    }
+
+    /** Closes {@code endpoint} unless it is null, as {@link #startUnlessOff} returns for a port that is off. */
+    public static void closeIfStarted(MetricsEndpoint endpoint) {
+        if (endpoint != null) {
+            endpoint.close();
+        }
+    }
+
+    /**
      * Binds {@code host:port} and starts serving.
      *
      * @param port the TCP port, or 0 for a free port (read it back from {@link #uri()})

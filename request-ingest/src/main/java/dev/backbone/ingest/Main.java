@@ -7,16 +7,12 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Runs one front door alone: {@code java dev.backbone.ingest.Main [config.properties]}, settings also from BACKBONE_*
  * variables. Serves its meters, JVM meters included, at {@code /metrics} on {@code metrics.port}.
  */
 public final class Main {
-
-    private static final Logger log = LoggerFactory.getLogger(Main.class);
 
     private Main() {
     }
@@ -38,13 +34,13 @@ public final class Main {
         try {
             frontDoor = FrontDoor.start(config, registry);
         } catch (RuntimeException e) {
-            closeMetrics(metrics);
+            MetricsEndpoint.closeIfStarted(metrics);
             throw e;
         }
         var stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             frontDoor.close();
-            closeMetrics(metrics);
+            MetricsEndpoint.closeIfStarted(metrics);
             stopped.countDown();
         }, "ingest-shutdown"));
         stopped.await();
@@ -52,18 +48,7 @@ public final class Main {
 
     /** Starts the Prometheus endpoint on {@code metrics.host:metrics.port}, or returns null when that port is -1. */
     static MetricsEndpoint startMetrics(IngestConfig config, PrometheusMeterRegistry registry) {
-        if (config.metricsPort() == MetricsEndpoint.PORT_OFF) {
-            log.info("Metrics endpoint off (metrics.port={})", MetricsEndpoint.PORT_OFF);
-            return null;
-        }
-        var endpoint = MetricsEndpoint.start(config.metricsHost(), config.metricsPort(), registry);
-        log.info("Serving metrics at {}", endpoint.uri());
-        return endpoint;
+        return MetricsEndpoint.startUnlessOff(config.metricsHost(), config.metricsPort(), registry);
     }
 
-    private static void closeMetrics(MetricsEndpoint metrics) {
-        if (metrics != null) {
-            metrics.close();
-        }
-    }
 }
