@@ -29,7 +29,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "query", mixinStandardHelpOptions = true,
         description = "Queries DNS resolutions, pools, routes, loads and routing traces through the routing REST API.",
-        subcommands = {QueryCommand.Resolve.class, QueryCommand.Pool.class, QueryCommand.Route.class,
+        subcommands = {DnsCommand.Resolve.class, QueryCommand.Pool.class, QueryCommand.Route.class,
                 QueryCommand.Load.class, QueryCommand.Trace.class})
 final class QueryCommand implements Runnable {
 
@@ -149,51 +149,6 @@ final class QueryCommand implements Runnable {
             return items.isEmpty() ? "-" : String.join(", ", items);
         }
         return value.asText();
-    }
-
-    @Command(name = "resolve", mixinStandardHelpOptions = true,
-            description = "Shows how a name resolves for a client, with the client's DNS cache entry.")
-    static final class Resolve extends QueryApiCommand {
-
-        @Parameters(index = "0", paramLabel = "NAME", description = "Host name to resolve.")
-        String name;
-
-        @Option(names = "--client", required = true, paramLabel = "ID", description = "Client id (X-Client-Id).")
-        String client;
-
-        @Option(names = "--region", required = true, paramLabel = "REGION", description = "Client region, such as eu-west.")
-        String region;
-
-        @Option(names = "--country", defaultValue = "", paramLabel = "CODE",
-                description = "Client country code, such as DE (default: none).")
-        String country;
-
-        @Override
-        String path() {
-            return "api/dns/resolve?name=" + encode(name) + "&client=" + encode(client) + "&region=" + encode(region)
-                    + "&country=" + encode(country);
-        }
-
-        @Override
-        void print(JsonNode answer, PrintWriter out) {
-            JsonNode cache = answer.path("cache");
-            JsonNode resolution = answer.path("resolution");
-            var rows = new ArrayList<String[]>();
-            rows.add(new String[] {"FIELD", "VALUE"});
-            rows.add(new String[] {"name", text(answer.path("name"))});
-            rows.add(new String[] {"client", text(answer.path("client"))});
-            rows.add(new String[] {"resolvedBy", text(answer.path("resolvedBy"))});
-            rows.add(new String[] {"cache.present", text(cache.path("present"))});
-            rows.add(new String[] {"cache.fresh", text(cache.path("fresh"))});
-            rows.add(new String[] {"cache.level", text(cache.path("level"))});
-            rows.add(new String[] {"cache.addresses", text(cache.path("addresses"))});
-            rows.add(new String[] {"cache.expiresInMs", text(cache.path("expiresInMs"))});
-            rows.add(new String[] {"resolution.result", text(resolution.path("result"))});
-            rows.add(new String[] {"resolution.addresses", text(resolution.path("addresses"))});
-            rows.add(new String[] {"resolution.ttlMs", text(resolution.path("ttlMs"))});
-            rows.add(new String[] {"partition", text(answer.path("partition"))});
-            printTable(out, rows);
-        }
     }
 
     @Command(name = "pool", mixinStandardHelpOptions = true,

@@ -177,11 +177,15 @@ class RequestPathIT {
         ConsoleCapture.Result pool = ConsoleCapture.run(() -> Backbone.run("query", "pool", "shop", "--api", api));
         ConsoleCapture.Result trace = ConsoleCapture.run(() -> Backbone.run("query", "trace", requestId, "--api", api));
         ConsoleCapture.Result unknown = ConsoleCapture.run(() -> Backbone.run("query", "trace", "no-such-request", "--api", api));
+        ConsoleCapture.Result resolve = ConsoleCapture.run(() -> Backbone.run("query", "resolve", LocalStack.SITE,
+                "--client", "frank", "--region", "us-east", "--api", api));
 
         assertThat(pool.exitCode()).as("pool output:%n%s%s", pool.out(), pool.err()).isZero();
         assertThat(pool.out()).contains("app-1").contains("app-2").contains("UP");
         assertThat(trace.exitCode()).as("trace output:%n%s%s", trace.out(), trace.err()).isZero();
         assertThat(trace.out()).contains(requestId).contains("frank");
         assertThat(unknown.exitCode()).isEqualTo(1);
+        assertThat(resolve.exitCode()).as("resolve output:%n%s%s", resolve.out(), resolve.err()).isZero();
+        assertThat(resolve.out()).contains("resolved by").contains("cache");
     }
 }
