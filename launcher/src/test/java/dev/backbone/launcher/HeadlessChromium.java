@@ -148,11 +148,26 @@ final class HeadlessChromium implements AutoCloseable {
         } catch (Exception e) {
             // The browser is stopped below either way.
         }
+        // Chromium's helper processes (zygote, renderer, GPU) write to the profile until they exit, so stop them too.
+        List<ProcessHandle> helpers = process.descendants().toList();
         process.destroy();
         if (!process.waitFor(10, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
-        deleteRecursively(userDataDir);
+        for (ProcessHandle helper : helpers) {
+            helper.destroy();
+            try {
+                helper.onExit().get(10, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                helper.destroyForcibly();
+            }
+        }
+        try {
+            deleteRecursively(userDataDir);
+        } catch (IOException e) {
+            // A leftover temporary profile is not a test failure; say where it is.
+            System.err.println("Cannot delete the Chromium profile " + userDataDir + ": " + e);
+        }
     }
 
     private static void deleteRecursively(Path dir) throws IOException {
