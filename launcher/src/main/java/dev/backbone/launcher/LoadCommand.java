@@ -31,7 +31,7 @@ final class LoadCommand implements Callable<Integer> {
     @Option(names = "--duration", defaultValue = "30", description = "Seconds to send for (default: ${DEFAULT-VALUE}).")
     double durationSeconds;
 
-    @Option(names = "--max-in-flight", defaultValue = "256", description = "Requests awaiting an answer at most; "
+    @Option(names = "--max-in-flight", defaultValue = "256", description = "Requests awaiting a response at most; "
             + "when reached, sending waits and the wait counts in the latency (default: ${DEFAULT-VALUE}).")
     int maxInFlight;
 
@@ -59,15 +59,15 @@ final class LoadCommand implements Callable<Integer> {
     @Option(names = "--bootstrap-servers", description = "Kafka bootstrap servers, with --to kafka.")
     String bootstrapServers;
 
-    @Option(names = "--reply-partition", defaultValue = "5", description = "Partition of backbone.responses that answers "
-            + "go to, with --to kafka; pick one no front door reads (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--reply-partition", defaultValue = "5", description = "Partition of backbone.responses that the app servers write "
+            + "responses to, with --to kafka; pick one no front door reads (default: ${DEFAULT-VALUE}).")
     int replyPartition;
 
     @Option(names = "--token", defaultValue = "${env:BACKBONE_TOKEN}", description = "Bearer token sent with writes "
             + "(mint one with backbone token; default: the BACKBONE_TOKEN environment variable).")
     String bearerToken;
 
-    @Option(names = "--timeout", defaultValue = "30", description = "Seconds to wait for one answer (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--timeout", defaultValue = "30", description = "Seconds to wait for one response (default: ${DEFAULT-VALUE}).")
     double timeoutSeconds;
 
     @Option(names = "--seed", defaultValue = "1", description = "Random seed (default: ${DEFAULT-VALUE}).")

@@ -56,7 +56,7 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--regions", defaultValue = RegionMix.DEFAULT, description = "Region mix, " + RegionMix.FORMAT + " (default: ${DEFAULT-VALUE}).")
     String regions;
 
-    @Option(names = "--max-in-flight", defaultValue = "256", description = "Requests awaiting an answer at most (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-in-flight", defaultValue = "256", description = "Requests awaiting a response at most (default: ${DEFAULT-VALUE}).")
     int maxInFlight;
 
     @Option(names = "--to", defaultValue = "http", description = "Where to send: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
@@ -65,14 +65,14 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--bootstrap-servers", description = "Kafka bootstrap servers, with --to kafka.")
     String bootstrapServers;
 
-    @Option(names = "--reply-partition", defaultValue = "5", description = "Partition of backbone.responses for answers, with --to kafka (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--reply-partition", defaultValue = "5", description = "Partition of backbone.responses for responses, with --to kafka (default: ${DEFAULT-VALUE}).")
     int replyPartition;
 
     @Option(names = "--token", defaultValue = "${env:BACKBONE_TOKEN}", description = "Bearer token sent with writes "
             + "(mint one with backbone token; default: the BACKBONE_TOKEN environment variable).")
     String bearerToken;
 
-    @Option(names = "--timeout", defaultValue = "30", description = "Seconds to wait for one answer (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--timeout", defaultValue = "30", description = "Seconds to wait for one response (default: ${DEFAULT-VALUE}).")
     double timeoutSeconds;
 
     @CommandLine.Spec

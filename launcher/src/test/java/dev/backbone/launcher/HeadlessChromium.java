@@ -165,7 +165,7 @@ final class HeadlessChromium implements AutoCloseable {
         try {
             deleteRecursively(userDataDir);
         } catch (IOException e) {
-            // A leftover temporary profile is not a test failure; say where it is.
+            // A leftover temporary profile is not a test failure, so only print where it is.
             System.err.println("Cannot delete the Chromium profile " + userDataDir + ": " + e);
         }
     }

@@ -26,7 +26,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP front door: a Jetty server whose every request becomes a {@link ClientRequest} event and whose answer is the
+ * The HTTP front door: a Jetty server whose every request becomes a {@link ClientRequest} event and whose response is the
  * matching response event from this instance's reply partition. {@link #close()} stops accepting requests, then
  * closes the Kafka clients.
  */
@@ -56,7 +56,7 @@ public final class FrontDoor implements AutoCloseable {
     }
 
     /**
-     * Positions on the reply partition, then starts the HTTP server, so that no answer can arrive before it is awaited.
+     * Positions on the reply partition, then starts the HTTP server, so that no response can arrive before it is awaited.
      *
      * @throws IllegalStateException when Kafka cannot be reached or the port cannot be bound
      */
@@ -154,7 +154,7 @@ public final class FrontDoor implements AutoCloseable {
         return ((ServerConnector) server.getConnectors()[0]).getLocalPort();
     }
 
-    /** Returns how many requests await their answer right now. */
+    /** Returns how many requests await their response right now. */
     public int pendingRequests() {
         return pending.size();
     }

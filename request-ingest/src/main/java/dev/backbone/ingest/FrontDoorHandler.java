@@ -31,14 +31,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Turns every HTTP request, whatever its method and path, into a {@link ClientRequest} on
- * {@code backbone.client-requests} and answers with the matching {@link ClientResponse}. The request is answered only
- * after Kafka acknowledged it (acks=all); a send that fails is answered 503 with {@code Retry-After}.
+ * {@code backbone.client-requests} and returns the matching {@link ClientResponse} as the HTTP response. A request gets its
+ * response only after Kafka acknowledged it (acks=all); a send that fails is answered 503 with {@code Retry-After}.
  */
 final class FrontDoorHandler extends Handler.Abstract {
 
     private static final Logger log = LoggerFactory.getLogger(FrontDoorHandler.class);
 
-    /** Headers that describe one hop and are not copied from an app server's answer. */
+    /** Headers that describe one hop and are not copied from an app server's response. */
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "content-length", "transfer-encoding", "keep-alive",
             "upgrade", "te", "trailer", "proxy-connection");
 
@@ -195,7 +195,7 @@ final class FrontDoorHandler extends Handler.Abstract {
             }
             Content.Sink.write(response, true, answer.body(), callback);
         } catch (RuntimeException e) {
-            log.warn("Cannot write the answer to request {}: {}", answer.requestId(), e.toString());
+            log.warn("Cannot write the response to request {}: {}", answer.requestId(), e.toString());
             callback.failed(e);
         }
         timer(answer.status()).record(System.nanoTime() - startedNanos, java.util.concurrent.TimeUnit.NANOSECONDS);

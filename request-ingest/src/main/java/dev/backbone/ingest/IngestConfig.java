@@ -12,7 +12,7 @@ import dev.backbone.events.Topics;
  * @param ingestId           this instance's id, recorded on every request ({@code ingest.id}, default {@code ingest-1})
  * @param replyPartition     the partition of {@code backbone.responses} this instance reads ({@code reply.partition},
  *                           default 0); every running instance needs its own
- * @param responseTimeoutMs  how long a client waits for its answer before a 504 ({@code response.timeout.ms}, default 10000)
+ * @param responseTimeoutMs  how long a client waits for its response before a 504 ({@code response.timeout.ms}, default 10000)
  * @param maxBodyBytes       largest accepted request body; larger ones get 413 ({@code max.body.bytes}, default 1 MiB)
  * @param maxPendingRequests requests awaiting an answer at once; more get 503 ({@code max.pending.requests}, default 10000)
  * @param kafkaTimeoutMs     how long a send may wait for Kafka before the client gets 503 ({@code kafka.timeout.ms}, default 5000)

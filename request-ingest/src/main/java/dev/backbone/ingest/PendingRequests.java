@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Requests that were published and await their {@link ClientResponse}. Each request completes exactly once: with the
- * first response that arrives, with a 504 when the timeout passes, or with an error answer from the front door itself.
+ * first response that arrives, with a 504 when the timeout passes, or with an error response from the front door itself.
  * Thread-safe.
  */
 final class PendingRequests {
@@ -27,8 +27,8 @@ final class PendingRequests {
     }
 
     /**
-     * Registers a request and returns the future of its answer, or {@code null} when {@code maxPending} requests
-     * already wait. The future completes with a 504 answer once the timeout passes.
+     * Registers a request and returns the future of its response, or {@code null} when {@code maxPending} requests
+     * already wait. The future completes with a 504 response once the timeout passes.
      */
     CompletableFuture<ClientResponse> register(String requestId) {
         if (pending.size() >= maxPending) {
@@ -41,7 +41,7 @@ final class PendingRequests {
         return future;
     }
 
-    /** Completes the matching request with a response from Kafka; returns false for an unknown or already answered id. */
+    /** Completes the matching request with a response from Kafka; returns false for an unknown id or one that already has its response. */
     boolean complete(ClientResponse response) {
         // Removed before completing, so the request no longer counts as pending once its client has the response.
         var future = pending.remove(response.requestId());
