@@ -1,20 +1,35 @@
 package dev.backbone.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.backbone.appserver.AppServer;
+import dev.backbone.events.Invalidation;
+import dev.backbone.events.Json;
+import dev.backbone.events.Topics;
 import dev.backbone.launcher.LocalStack;
 import dev.backbone.launcher.StackOptions;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.distribution.ValueAtPercentile;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -62,6 +77,16 @@ public final class InvalidationLagBenchmark implements Callable<Integer> {
                     stack.appServers().size(), eviction.getValueAtPercentile(50), eviction.getValueAtPercentile(99),
                     eviction.getTotalCount(), eviction.getValueAtPercentile(99) / (kafka.getValueAtPercentile(99) / 1000.0));
             stack.registries().forEach((component, registry) -> {
+                if (component.equals("cache-invalidator")) {
+                    for (String stage : List.of("backbone.invalidator.capture.lag", "backbone.invalidator.publish.lag",
+                            "backbone.invalidator.purge.lag")) {
+                        Timer timer = registry.find(stage).timer();
+                        if (timer != null) {
+                            System.out.printf("| stage: %s | %s | %s | %,d | |%n", stage, percentile(timer, 0.5),
+                                    percentile(timer, 0.99), timer.count());
+                        }
+                    }
+                }
                 if (component.startsWith("cdn-edge")) {
                     Timer timer = registry.find("backbone.edge.purge.lag").timer();
                     if (timer != null) {
@@ -70,6 +95,7 @@ public final class InvalidationLagBenchmark implements Callable<Integer> {
                     }
                 }
             });
+            printStages(stack.bootstrapServers());
             System.out.printf("| raw Kafka round trip at %.0f records/s | %.1f ms | %.1f ms | %,d | baseline |%n", rate,
                     kafka.getValueAtPercentile(50) / 1000.0, kafka.getValueAtPercentile(99) / 1000.0, kafka.getTotalCount());
         }
@@ -107,6 +133,59 @@ public final class InvalidationLagBenchmark implements Callable<Integer> {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
         }
         System.out.println("  note: not every update was evicted within 30 s; the figures cover those that were");
+    }
+
+    /**
+     * Prints where the time goes, from the record timestamps (the producers' send times) on the two topics between
+     * PostgreSQL and the app servers: commit to the change event's send by the capture, and from there to the send of
+     * its invalidations by the invalidator.
+     */
+    private static void printStages(String bootstrapServers) {
+        Map<String, Long> changeSentAt = new HashMap<>();
+        Histogram commitToChange = new Histogram(3);
+        Histogram changeToInvalidation = new Histogram(3);
+        Map<String, Object> config = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        try (var consumer = new KafkaConsumer<>(config, new StringDeserializer(), new StringDeserializer())) {
+            for (ConsumerRecord<String, String> record : readAll(consumer, Topics.DB_CHANGES.name())) {
+                JsonNode source = Json.mapper().readTree(record.value()).path("source");
+                long commitAtMs = source.path("ts_ms").asLong(-1);
+                if (commitAtMs > 0 && record.key() != null && record.key().startsWith("public.products:")) {
+                    commitToChange.recordValue(Math.max(0, record.timestamp() - commitAtMs));
+                    changeSentAt.put("product:" + record.key().substring("public.products:".length()) + "@" + commitAtMs,
+                            record.timestamp());
+                }
+            }
+            for (ConsumerRecord<String, String> record : readAll(consumer, Topics.CACHE_INVALIDATIONS.name())) {
+                Invalidation invalidation = Json.mapper().readValue(record.value(), Invalidation.class);
+                Long sentAt = changeSentAt.get(invalidation.cacheKey() + "@" + invalidation.commitAtMs());
+                if (sentAt != null) {
+                    changeToInvalidation.recordValue(Math.max(0, record.timestamp() - sentAt));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        System.out.printf("| stage: commit → change event sent by the capture | %d ms | %d ms | %,d | |%n",
+                commitToChange.getValueAtPercentile(50), commitToChange.getValueAtPercentile(99), commitToChange.getTotalCount());
+        System.out.printf("| stage: change event sent → its invalidation sent by the invalidator | %d ms | %d ms | %,d | |%n",
+                changeToInvalidation.getValueAtPercentile(50), changeToInvalidation.getValueAtPercentile(99),
+                changeToInvalidation.getTotalCount());
+    }
+
+    private static List<ConsumerRecord<String, String>> readAll(KafkaConsumer<String, String> consumer, String topic) {
+        List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                .map(info -> new TopicPartition(topic, info.partition())).toList();
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+        List<ConsumerRecord<String, String>> records = new ArrayList<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (partitions.stream().anyMatch(partition -> consumer.position(partition) < end.get(partition))
+                && System.nanoTime() < deadline) {
+            consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+        }
+        return records;
     }
 
     private static String percentile(Timer timer, double percentile) {

@@ -28,7 +28,8 @@ import java.util.regex.Pattern;
  *                              ({@code offset.flush.interval.ms}, default 1000). A crash replays the changes of up
  *                              to this interval
  * @param pollIntervalMs        how long Debezium waits for a new batch of changes ({@code poll.interval.ms},
- *                              default 10, because Debezium's own default of 500 adds up to half a second of lag)
+ *                              default 1, because Debezium waits this long for a batch to fill even when changes
+ *                              are queued; its own default of 500 adds up to half a second of lag)
  * @param captureEnabled        whether this process runs the Debezium engine ({@code capture.enabled}, default true).
  *                              Set it to false when Kafka Connect fills {@code backbone.db-changes} in a
  *                              distributed deployment
@@ -39,8 +40,9 @@ import java.util.regex.Pattern;
  * @param tombstonesOnDelete    whether the embedded engine writes a tombstone (a null value) after each delete, as
  *                              Kafka Connect's connector does by default ({@code tombstones.on.delete}, default false).
  *                              Processing ignores tombstones either way
- * @param purgeWindowMs         CDN purges are coalesced to one per surrogate key per window of this length
- *                              ({@code purge.window.ms}, default 100; 0 publishes after every batch)
+ * @param purgeWindowMs         CDN purges are coalesced to at most one per surrogate key per window of this length
+ *                              ({@code purge.window.ms}, default 100; 0 publishes after every batch): a key not
+ *                              purged within the last window is purged at once, later changes wait for the window's end
  * @param purgeSoft             whether purges are soft, marking CDN objects stale, rather than hard, removing them
  *                              ({@code purge.mode}, {@code hard} or {@code soft}, default {@code hard})
  * @param redis                 the Redis L2 tier that receives tombstones ({@code redis.*} keys, off by default)
@@ -110,7 +112,7 @@ public record CacheInvalidatorConfig(
                 settings.list("table.include.list", DEFAULT_TABLES),
                 offsetFile == null || offsetFile.isBlank() ? defaultOffsetFile(slotName) : Path.of(offsetFile.trim()),
                 settings.longValue("offset.flush.interval.ms", 1_000, 10, 600_000),
-                settings.longValue("poll.interval.ms", 10, 1, 60_000),
+                settings.longValue("poll.interval.ms", 1, 1, 60_000),
                 settings.bool("capture.enabled", true),
                 settings.bool("topics.create", true),
                 (short) settings.integer("topics.replication.factor", 1, 1, Short.MAX_VALUE),

@@ -38,9 +38,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Reads {@code backbone.db-changes}, whether the embedded engine or Kafka Connect filled it, and for every stale key
  * writes a Redis L2 tombstone (when a Redis tier is configured), then an {@link Invalidation} to
- * {@code backbone.cache-invalidations}, then a {@link PurgeRequest} to {@code backbone.cdn-purges} coalesced per
- * window. Offsets are committed only after Kafka acknowledged every record derived from them, purges included, so a
- * crash replays changes and never skips one. Unreadable change events go to {@code backbone.dead-letters} and
+ * {@code backbone.cache-invalidations}, then a {@link PurgeRequest} to {@code backbone.cdn-purges}, at most one per
+ * surrogate key per window ({@link PurgeCoalescer}). Offsets are committed only after Kafka acknowledged every record
+ * derived from them, purges included, so a crash replays changes and never skips one. Unreadable change events go to {@code backbone.dead-letters} and
  * processing continues.
  *
  * <p>Runs on one thread of its own, started by {@link #start()}. The consumer is used only on that thread; the producer
@@ -57,9 +57,12 @@ final class ChangeEventProcessor implements AutoCloseable {
     private static final Duration POLL_TIMEOUT = Duration.ofMillis(500);
     private static final long TRUNCATE_WARNING_INTERVAL_MS = 60_000;
     private static final int DUPLICATE_MEMORY = 100_000;
+    /** How often offsets are committed while the loop runs; they are also committed when it stops or partitions move. */
+    private static final long COMMIT_INTERVAL_MS = 100;
 
     /** One change whose invalidations were sent and await Kafka's acknowledgement. */
-    private record PendingChange(DatabaseChange change, StaleKeys keys, List<Future<RecordMetadata>> sends) {
+    private record PendingChange(DatabaseChange change, StaleKeys keys, TopicPartition partition, long offset,
+            List<Future<RecordMetadata>> sends) {
     }
 
     private final Consumer<byte[], byte[]> consumer;
@@ -73,8 +76,11 @@ final class ChangeEventProcessor implements AutoCloseable {
     private final InvalidationMapper mapper = new InvalidationMapper();
     private final PurgeCoalescer purges;
     private final DuplicateDetector duplicates = new DuplicateDetector(DUPLICATE_MEMORY);
-    /** Offsets of processed records whose purges wait in {@link #purges}; committed when the window is flushed. */
+    /** The next offset to read of each partition, processed but not yet committed. */
     private final Map<TopicPartition, OffsetAndMetadata> uncommitted = new HashMap<>();
+    /** The last offset committed (or sent to be committed) of each partition. */
+    private final Map<TopicPartition, Long> committed = new HashMap<>();
+    private long lastCommitAtMs;
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     private final Thread thread;
     private volatile boolean closing;
@@ -173,16 +179,13 @@ final class ChangeEventProcessor implements AutoCloseable {
         long nowMs = clock.millis();
         for (PendingChange change : pending) {
             for (String surrogateKey : change.keys().surrogateKeys()) {
-                purges.add(surrogateKey, change.change().commitAtMs(), nowMs);
+                purges.add(surrogateKey, change.change().commitAtMs(), nowMs, change.partition(), change.offset());
                 metrics.purgeRequested();
             }
         }
         for (TopicPartition partition : records.partitions()) {
             List<ConsumerRecord<byte[], byte[]>> partitionRecords = records.records(partition);
             uncommitted.put(partition, new OffsetAndMetadata(partitionRecords.get(partitionRecords.size() - 1).offset() + 1));
-        }
-        if (purges.isEmpty()) {
-            commitUncommitted();
         }
     }
 
@@ -220,7 +223,8 @@ final class ChangeEventProcessor implements AutoCloseable {
             return Optional.empty();
         }
         metrics.consumed(InvalidatorMetrics.Outcome.INVALIDATED);
-        return Optional.of(new PendingChange(change, keys, new ArrayList<>(keys.invalidations().size())));
+        return Optional.of(new PendingChange(change, keys, new TopicPartition(record.topic(), record.partition()),
+                record.offset(), new ArrayList<>(keys.invalidations().size())));
     }
 
     private void sendInvalidations(PendingChange change) {
@@ -245,17 +249,26 @@ final class ChangeEventProcessor implements AutoCloseable {
         }
     }
 
-    /** Publishes the purges of the open window when it has ended. */
+    /** Publishes the purges that are due, then commits the offsets that no waiting purge holds back, when due. */
     void flushPurgesIfDue() {
-        if (purges.isDue(clock.millis())) {
-            flushPurges();
+        long nowMs = clock.millis();
+        if (purges.isDue(nowMs)) {
+            publish(purges.drain(nowMs));
+        }
+        if (nowMs - lastCommitAtMs >= COMMIT_INTERVAL_MS) {
+            commitUncommitted(false);
         }
     }
 
-    /** Publishes the purges of the open window, waits for Kafka, then commits the offsets they cover. */
+    /** Publishes every waiting purge, due or not, waits for Kafka, then commits every processed offset. */
     private void flushPurges() {
-        if (!purges.isEmpty()) {
-            List<PurgeRequest> requests = purges.drain(clock.millis());
+        publish(purges.drainAll(clock.millis()));
+        commitUncommitted(true);
+    }
+
+    /** Publishes purges and waits for Kafka to acknowledge them. */
+    private void publish(List<PurgeRequest> requests) {
+        if (!requests.isEmpty()) {
             List<Future<RecordMetadata>> sends = new ArrayList<>(requests.size());
             for (PurgeRequest purge : requests) {
                 sends.add(producer.send(new ProducerRecord<>(Topics.CDN_PURGES.name(), utf8(purge.surrogateKey()),
@@ -267,7 +280,6 @@ final class ChangeEventProcessor implements AutoCloseable {
                 metrics.purgePublished(requests.get(i), clock.millis());
             }
         }
-        commitUncommitted();
     }
 
     /** Publishes waiting purges when the loop is woken up to stop. After a failure, the replay after a restart covers them. */
@@ -291,20 +303,52 @@ final class ChangeEventProcessor implements AutoCloseable {
         }
     }
 
-    private void commitUncommitted() {
+    /**
+     * Commits, per partition, the processed offset, or the lowest offset whose purge still waits when that is lower,
+     * so that a restart replays every change whose purge was not published. {@code sync} waits for the commit; the
+     * loop commits asynchronously, and a failed asynchronous commit only means more replayed duplicates.
+     */
+    private void commitUncommitted(boolean sync) {
+        lastCommitAtMs = clock.millis();
         if (uncommitted.isEmpty()) {
             return;
         }
-        Map<TopicPartition, OffsetAndMetadata> offsets = Map.copyOf(uncommitted);
-        try {
-            consumer.commitSync(offsets);
-            uncommitted.clear();
-        } catch (CommitFailedException | RebalanceInProgressException e) {
-            uncommitted.clear();
-            // The partitions moved to another instance, which replays from the last commit: duplicates, no loss.
-            log.warn("Cannot commit offsets {} of group {} during a rebalance, so the new owner replays them: {}",
-                    offsets, GROUP_ID, e.toString());
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        for (Map.Entry<TopicPartition, OffsetAndMetadata> entry : uncommitted.entrySet()) {
+            long committable = Math.min(entry.getValue().offset(), purges.lowestWaitingOffset(entry.getKey()));
+            Long last = committed.get(entry.getKey());
+            if (last == null || committable > last) {
+                offsets.put(entry.getKey(), new OffsetAndMetadata(committable));
+            }
         }
+        if (offsets.isEmpty()) {
+            return;
+        }
+        if (sync) {
+            try {
+                consumer.commitSync(offsets);
+            } catch (CommitFailedException | RebalanceInProgressException e) {
+                uncommitted.clear();
+                committed.clear();
+                // The partitions moved to another instance, which replays from the last commit: duplicates, no loss.
+                log.warn("Cannot commit offsets {} of group {} during a rebalance, so the new owner replays them: {}",
+                        offsets, GROUP_ID, e.toString());
+                return;
+            }
+        } else {
+            consumer.commitAsync(offsets, (done, error) -> {
+                if (error != null) {
+                    log.warn("Cannot commit offsets {} of group {}; a restart replays those changes: {}", done,
+                            GROUP_ID, error.toString());
+                }
+            });
+        }
+        offsets.forEach((partition, offset) -> {
+            committed.put(partition, offset.offset());
+            if (offset.offset() == uncommitted.get(partition).offset()) {
+                uncommitted.remove(partition);
+            }
+        });
     }
 
     /** Flushes purges before partitions move away, and reads back recent changes of newly assigned partitions. */
@@ -313,12 +357,14 @@ final class ChangeEventProcessor implements AutoCloseable {
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
             flushPurges();
+            committed.keySet().removeAll(partitions);
         }
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
             // Another instance owns them already, so committing would fail: the waiting purges are replayed there.
             uncommitted.keySet().removeAll(partitions);
+            committed.keySet().removeAll(partitions);
         }
 
         @Override
