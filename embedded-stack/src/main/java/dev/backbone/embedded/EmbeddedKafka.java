@@ -35,12 +35,14 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     private final Path logDir;
     private final int brokerPort;
-    private final KafkaRaftServer server;
+    private final KafkaConfig config;
+    private KafkaRaftServer server;
     private boolean closed;
 
-    private EmbeddedKafka(Path logDir, int brokerPort, KafkaRaftServer server) {
+    private EmbeddedKafka(Path logDir, int brokerPort, KafkaConfig config, KafkaRaftServer server) {
         this.logDir = logDir;
         this.brokerPort = brokerPort;
+        this.config = config;
         this.server = server;
     }
 
@@ -72,7 +74,7 @@ public final class EmbeddedKafka implements AutoCloseable {
 
         var server = new KafkaRaftServer(config, Time.SYSTEM);
         server.startup();
-        var kafka = new EmbeddedKafka(logDir, brokerPort, server);
+        var kafka = new EmbeddedKafka(logDir, brokerPort, config, server);
         kafka.awaitReady();
         log.info("Embedded Kafka ready at {} in {} ms (log dir {})", kafka.bootstrapServers(),
                 (System.nanoTime() - startedAt) / 1_000_000, logDir);
@@ -149,17 +151,54 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops the broker and keeps its log directory, so that {@link #restart()} brings it back with every topic and
+     * committed offset, on the same port. Clients see the broker as down meanwhile. Does nothing when stopped.
+     */
+    public synchronized void stop() {
+        if (closed || server == null) {
+            return;
+        }
+        long startedAt = System.nanoTime();
+        server.shutdown();
+        server.awaitShutdown();
+        server = null;
+        log.info("Embedded Kafka at 127.0.0.1:{} stopped for a restart in {} ms", brokerPort, (System.nanoTime() - startedAt) / 1_000_000);
+    }
+
+    /**
+     * Starts a broker stopped by {@link #stop()} again on the same port and log directory, and waits until it accepts
+     * admin requests. Does nothing when it runs.
+     *
+     * @throws IllegalStateException when closed, or when the broker does not come back
+     */
+    public synchronized void restart() {
+        if (closed) {
+            throw new IllegalStateException("embedded Kafka at " + bootstrapServers() + " is closed");
+        }
+        if (server != null) {
+            return;
+        }
+        long startedAt = System.nanoTime();
+        server = new KafkaRaftServer(config, Time.SYSTEM);
+        server.startup();
+        awaitReady();
+        log.info("Embedded Kafka restarted at {} in {} ms", bootstrapServers(), (System.nanoTime() - startedAt) / 1_000_000);
+    }
+
     /** Stops the broker and deletes its log directory. Idempotent. */
     @Override
-    public void close() {
+    public synchronized void close() {
         if (closed) {
             return;
         }
         closed = true;
         long startedAt = System.nanoTime();
         try {
-            server.shutdown();
-            server.awaitShutdown();
+            if (server != null) {
+                server.shutdown();
+                server.awaitShutdown();
+            }
         } finally {
             TempDirs.deleteRecursively(logDir);
         }

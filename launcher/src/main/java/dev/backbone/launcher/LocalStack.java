@@ -116,7 +116,7 @@ public final class LocalStack implements AutoCloseable {
         started.push(dataSource);
         Database.migrate(dataSource);
         seed = CatalogueSeeder.seed(dataSource, options.categories(), options.products(), 42L);
-        publishDnsRecords(bootstrap);
+        publishSiteRecord(bootstrap);
 
         progress.accept("starting change data capture (Debezium, pgoutput)");
         Path offsets = tempDir("backbone-offsets-").resolve("offsets.dat");
@@ -189,7 +189,7 @@ public final class LocalStack implements AutoCloseable {
         for (CdnEdge edge : edges.values()) {
             awaitOrFail(() -> edge.awaitPurgeSubscription(Duration.ofSeconds(30)), "the CDN edge " + edge.uri() + " did not subscribe to purges");
         }
-        awaitFirstAnswer();
+        awaitFirstAnswer(frontDoor.uri(), Duration.ofSeconds(60));
     }
 
     /**
@@ -240,7 +240,8 @@ public final class LocalStack implements AutoCloseable {
         }
     }
 
-    private void publishDnsRecords(String bootstrap) {
+    /** Publishes the global DNS record of {@value #SITE}, which lists {@link #LOAD_BALANCERS}. */
+    public static void publishSiteRecord(String bootstrap) {
         var record = new DnsRecord(DnsRecord.SCHEMA_VERSION, SITE, DnsRecord.GLOBAL, DnsRecord.Type.A, LOAD_BALANCERS, null, 60, 1);
         try (var producer = new KafkaProducer<>(Map.<String, Object>of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "all"),
@@ -254,12 +255,16 @@ public final class LocalStack implements AutoCloseable {
         }
     }
 
-    /** Polls the front door until a product read returns 200, which proves every stage of the path is up. */
-    private void awaitFirstAnswer() {
+    /**
+     * Polls the front door until a product read returns 200, which proves every stage of the path is up.
+     *
+     * @throws IllegalStateException naming the last response when none is 200 within {@code timeout}
+     */
+    public static void awaitFirstAnswer(URI frontDoorUri, Duration timeout) {
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        HttpRequest probe = HttpRequest.newBuilder(frontDoor.uri().resolve("/products/1"))
+        HttpRequest probe = HttpRequest.newBuilder(frontDoorUri.resolve("/products/1"))
                 .header("Host", SITE).header("X-Client-Id", "readiness-probe").timeout(Duration.ofSeconds(5)).GET().build();
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        long deadline = System.nanoTime() + timeout.toNanos();
         String last = "no answer";
         while (System.nanoTime() < deadline) {
             try {
@@ -277,7 +282,8 @@ public final class LocalStack implements AutoCloseable {
             // Heartbeats arrive every second; a short pause between probes keeps the log quiet.
             java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(200).toNanos());
         }
-        throw new IllegalStateException("GET /products/1 through the front door did not return 200 within 60 s; last response: " + last);
+        throw new IllegalStateException("GET /products/1 through the front door did not return 200 within "
+                + timeout.toSeconds() + " s; last response: " + last);
     }
 
     private PrometheusMeterRegistry registry(String component) {

@@ -27,6 +27,10 @@ import org.apache.kafka.streams.StreamsConfig;
  * @param commitIntervalMs            Kafka Streams commit interval ({@code commit.interval.ms}, default 1000)
  * @param fetchMaxWaitMs              consumer {@code fetch.max.wait.ms} ({@code fetch.max.wait.ms}, default 500); tests
  *                                    set it low
+ * @param sessionTimeoutMs            how long the group waits for a silent instance before it moves that instance's
+ *                                    tasks to the others ({@code session.timeout.ms}, default 10000; Kafka's default of
+ *                                    45 s would leave the partitions of a killed instance unrouted that long; the
+ *                                    broker accepts 6000 and more by default)
  * @param lbAddresses                 load-balancer addresses this instance sends heartbeats for ({@code lb.addresses},
  *                                    comma-separated, default {@code lb-1,lb-2})
  * @param lbPool                      the app-server pool those load balancers front ({@code lb.pool}, default
@@ -89,6 +93,7 @@ public record RoutingConfig(
         int numStreamThreads,
         long commitIntervalMs,
         int fetchMaxWaitMs,
+        long sessionTimeoutMs,
         List<String> lbAddresses,
         String lbPool,
         long lbHeartbeatIntervalMs,
@@ -163,6 +168,7 @@ public record RoutingConfig(
         int numStreamThreads = settings.integer("num.stream.threads", 1, 1, 64);
         long commitIntervalMs = settings.longValue("commit.interval.ms", 1000, 1, 600_000);
         int fetchMaxWaitMs = settings.integer("fetch.max.wait.ms", 500, 0, 60_000);
+        long sessionTimeoutMs = settings.longValue("session.timeout.ms", 10_000, 6_000, 600_000);
         List<String> lbAddresses = settings.list("lb.addresses", List.of("lb-1", "lb-2"));
         String lbPool = settings.string("lb.pool", "shop");
         long lbHeartbeatIntervalMs = settings.longValue("lb.heartbeat.interval.ms", 1_000, 0, 600_000);
@@ -226,7 +232,7 @@ public record RoutingConfig(
         settings.requireValid(SERVICE_NAME);
 
         return new RoutingConfig(bootstrapServers, applicationId, stateDirOrTemporary(stateDir), numStreamThreads,
-                commitIntervalMs, fetchMaxWaitMs, lbAddresses, lbPool, lbHeartbeatIntervalMs,
+                commitIntervalMs, fetchMaxWaitMs, sessionTimeoutMs, lbAddresses, lbPool, lbHeartbeatIntervalMs,
                 LbRole.valueOf(lbRole.toUpperCase(Locale.ROOT)), lbStandbyTakeoverMs, heartbeatTimeoutMs,
                 heartbeatRiseCount, heartbeatCheckIntervalMs, heartbeatMaxAgeMs, dnsNegativeTtlMs, maxEntriesPerClient,
                 purgeIntervalMs, traceRetentionMs, defaultPoolSettings, poolSettings, maglevTableSize, createTopics,
@@ -339,6 +345,8 @@ public record RoutingConfig(
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterExceptionHandler.class);
         props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, true);
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), fetchMaxWaitMs);
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), (int) sessionTimeoutMs);
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), (int) Math.min(3_000, sessionTimeoutMs / 3));
         props.put(StreamsConfig.producerPrefix(ProducerConfig.ACKS_CONFIG), "all");
         // Kafka Streams lingers 100 ms by default, which would add up to 100 ms to every routed request.
         props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 2);
