@@ -17,8 +17,10 @@ final class ProductBodyParser {
     private static final String NEW_BODY_ACCEPTED = "a JSON object with categoryId, name, priceCents, stock and"
             + " optionally description";
     private static final String CATEGORY_ACCEPTED = "an integer from 0 to " + Long.MAX_VALUE;
-    private static final String NAME_ACCEPTED = "a non-blank string of at most " + ProductUpdate.MAX_NAME_LENGTH + " characters";
-    private static final String DESCRIPTION_ACCEPTED = "a string of at most " + ProductUpdate.MAX_DESCRIPTION_LENGTH + " characters";
+    private static final String NAME_ACCEPTED = "a non-blank string of at most " + ProductUpdate.MAX_NAME_LENGTH
+            + " characters, without NUL (U+0000) or unpaired surrogates";
+    private static final String DESCRIPTION_ACCEPTED = "a string of at most " + ProductUpdate.MAX_DESCRIPTION_LENGTH
+            + " characters, without NUL (U+0000) or unpaired surrogates";
     private static final String PRICE_ACCEPTED = "an integer from 0 to " + Long.MAX_VALUE;
     private static final String STOCK_ACCEPTED = "an integer from 0 to " + Integer.MAX_VALUE;
 
@@ -117,17 +119,41 @@ final class ProductBodyParser {
     }
 
     private static String parseName(JsonNode value) throws InvalidInputException {
-        if (!value.isTextual() || value.asText().isBlank() || value.asText().length() > ProductUpdate.MAX_NAME_LENGTH) {
+        if (!value.isTextual() || value.asText().isBlank() || value.asText().length() > ProductUpdate.MAX_NAME_LENGTH
+                || !isStorableText(value.asText())) {
             throw invalid("name", value, NAME_ACCEPTED);
         }
         return value.asText();
     }
 
     private static String parseDescription(JsonNode value) throws InvalidInputException {
-        if (!value.isTextual() || value.asText().length() > ProductUpdate.MAX_DESCRIPTION_LENGTH) {
+        if (!value.isTextual() || value.asText().length() > ProductUpdate.MAX_DESCRIPTION_LENGTH
+                || !isStorableText(value.asText())) {
             throw invalid("description", value, DESCRIPTION_ACCEPTED);
         }
         return value.asText();
+    }
+
+    /**
+     * Returns whether PostgreSQL can store the text as it is: its {@code text} type rejects NUL, and an unpaired
+     * surrogate has no UTF-8 encoding. A JSON string can carry both as escapes, such as backslash-u0000.
+     */
+    static boolean isStorableText(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == 0) {
+                return false;
+            }
+            if (Character.isHighSurrogate(c)) {
+                if (i + 1 == text.length() || !Character.isLowSurrogate(text.charAt(i + 1))) {
+                    return false;
+                }
+                i++;
+            } else if (Character.isLowSurrogate(c)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static long parsePrice(JsonNode value) throws InvalidInputException {

@@ -87,6 +87,21 @@ class ProductBodyParserTest {
     }
 
     @Test
+    void nulInNameOrDescriptionIsInvalid() {
+        // PostgreSQL text cannot hold NUL; without this check the write failed in the database with 500.
+        assertThat(invalid("{\"name\":\"a\\u0000b\"}").field()).isEqualTo("name");
+        assertThat(invalid("{\"description\":\"\\u0000\"}").field()).isEqualTo("description");
+        assertThat(invalid("{\"name\":\"a\\u0000b\"}").accepted()).contains("without NUL");
+    }
+
+    @Test
+    void unpairedSurrogateIsInvalid() throws Exception {
+        assertThat(invalid("{\"name\":\"a\\ud800\"}").field()).isEqualTo("name");
+        assertThat(invalid("{\"name\":\"\\udc00b\"}").field()).isEqualTo("name");
+        assertThat(ProductBodyParser.parseUpdate("{\"name\":\"\\ud83d\\ude00\"}").name()).isEqualTo("\uD83D\uDE00");
+    }
+
+    @Test
     void longValueIsShortenedInError() {
         InvalidInputException error = invalid("{\"description\":" + "7".repeat(500) + "}");
 

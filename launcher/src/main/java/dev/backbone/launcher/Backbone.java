@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code backbone} command. */
 @Command(name = "backbone", mixinStandardHelpOptions = true, version = "backbone 0.1.0",
         description = "Runs Backbone, the request path of a consumer web application as an event-sourced Kafka pipeline.",
-        subcommands = {DemoCommand.class, ServeCommand.class, ClusterCommand.class, LoadCommand.class, ReplayCommand.class, DnsCommand.class, TokenCommand.class, QueryCommand.class})
+        subcommands = {DemoCommand.class, ServeCommand.class, ClusterCommand.class, LoadCommand.class, ReplayCommand.class, DnsCommand.class,
+                TokenCommand.class, QueryCommand.class, DlqCommand.class})
 public final class Backbone implements Runnable {
 
     @CommandLine.Spec

@@ -83,6 +83,7 @@ public final class FrontDoor implements AutoCloseable {
             listener.start(Duration.ofSeconds(30));
             var httpConfig = new HttpConfiguration();
             httpConfig.setSendServerVersion(false);
+            server.setErrorHandler(new JsonErrorHandler(httpConfig.getRequestHeaderSize()));
             var connector = new ServerConnector(server, new HttpConnectionFactory(httpConfig));
             connector.setHost(config.httpHost());
             connector.setPort(config.httpPort());

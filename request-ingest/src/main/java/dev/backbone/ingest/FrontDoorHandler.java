@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -41,6 +42,8 @@ final class FrontDoorHandler extends Handler.Abstract {
     /** Headers that describe one hop and are not copied from an app server's response. */
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "content-length", "transfer-encoding", "keep-alive",
             "upgrade", "te", "trailer", "proxy-connection");
+
+    private static final String BODY_ACCEPTED = "UTF-8 text, such as JSON";
 
     private final IngestConfig config;
     private final Producer<String, ClientRequest> producer;
@@ -107,7 +110,8 @@ final class FrontDoorHandler extends Handler.Abstract {
         var fields = request.getHeaders();
         String host = request.getHttpURI().getHost();
         if (host == null || host.isBlank()) {
-            throw new BadRequestException("missing Host header; name the site, such as 'Host: shop.example.com'", Map.of("field", "Host"));
+            throw new BadRequestException("missing Host header; name the site, such as 'Host: shop.example.com'",
+                    Map.of("field", "Host", "accepted", "a host name, such as shop.example.com"));
         }
         String clientId = headerOrDefault(fields.get("X-Client-Id"), "ip-" + Request.getRemoteAddr(request).replace(':', '.'));
         String region = headerOrDefault(fields.get("X-Client-Region"), config.defaultRegion());
@@ -143,7 +147,8 @@ final class FrontDoorHandler extends Handler.Abstract {
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(body)).toString();
         } catch (CharacterCodingException e) {
-            throw new BadRequestException("request body is not valid UTF-8; send UTF-8 text such as JSON", Map.of("field", "body"));
+            throw new BadRequestException("request body is not valid UTF-8; send UTF-8 text such as JSON",
+                    Map.of("field", "body", "accepted", BODY_ACCEPTED));
         }
     }
 
@@ -154,24 +159,30 @@ final class FrontDoorHandler extends Handler.Abstract {
     private static BadRequestException invalidHeader(String name, String value, String rule) {
         String shown = value.length() > 64 ? value.substring(0, 64) + "..." : value;
         return new BadRequestException("invalid " + name + " header '" + shown + "'; accepted: " + rule,
-                Map.of("field", name, "accepted", rule));
+                Map.of("field", name, "value", shown, "accepted", rule));
     }
 
     private ClientResponse tooLarge(String requestId, long length) {
         return ClientResponse.error(requestId, 413, "payload_too_large",
                 "request body of " + length + " bytes exceeds the limit of " + config.maxBodyBytes() + " bytes (max.body.bytes)",
-                Map.of("field", "body"), config.ingestId(), System.currentTimeMillis());
+                Map.of("field", "body", "accepted", bodyLimit()), config.ingestId(), System.currentTimeMillis());
     }
 
     private ClientResponse bodyError(String requestId, Throwable error) {
-        Throwable cause = error.getCause() != null ? error.getCause() : error;
-        if (cause instanceof IllegalArgumentException) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        // Content.Source.asByteArrayAsync fails with IllegalStateException "Max size (N) exceeded" in Jetty 12.1.14 and
+        // with IllegalArgumentException in earlier 12.x releases; a broken connection or chunk is an IOException.
+        if (cause instanceof IllegalStateException || cause instanceof IllegalArgumentException) {
             return ClientResponse.error(requestId, 413, "payload_too_large",
                     "request body exceeds the limit of " + config.maxBodyBytes() + " bytes (max.body.bytes)",
-                    Map.of("field", "body"), config.ingestId(), System.currentTimeMillis());
+                    Map.of("field", "body", "accepted", bodyLimit()), config.ingestId(), System.currentTimeMillis());
         }
         return ClientResponse.error(requestId, 400, "bad_request", "cannot read the request body: " + cause.getMessage(),
-                Map.of("field", "body"), config.ingestId(), System.currentTimeMillis());
+                Map.of("field", "body", "accepted", BODY_ACCEPTED), config.ingestId(), System.currentTimeMillis());
+    }
+
+    private String bodyLimit() {
+        return "a body of at most " + config.maxBodyBytes() + " bytes";
     }
 
     private ClientResponse unavailable(String requestId, String message) {

@@ -45,7 +45,8 @@ public final class DeadLetterExceptionHandler implements DeserializationExceptio
                 exception, consumerName, clock.millis());
         log.warn("Dead-lettered malformed record {}-{}@{}: {}", record.topic(), record.partition(), record.offset(),
                 exception.getMessage());
-        return DeserializationExceptionHandler.Response.resume(List.of(DeadLetters.toRecord(record.key(), letter)));
+        return DeserializationExceptionHandler.Response.resume(List.of(DeadLetters.toRecord(record.key(), letter,
+                record.headers())));
     }
 
     @Override
@@ -61,6 +62,7 @@ public final class DeadLetterExceptionHandler implements DeserializationExceptio
                 context.sourceRawValue(), exception, consumerName, clock.millis());
         log.error("Dead-lettered record {}-{}@{} after processor {} failed", context.topic(), context.partition(),
                 context.offset(), context.processorNodeId(), exception);
-        return ProcessingExceptionHandler.Response.resume(List.of(DeadLetters.toRecord(context.sourceRawKey(), letter)));
+        return ProcessingExceptionHandler.Response.resume(List.of(DeadLetters.toRecord(context.sourceRawKey(), letter,
+                context.headers())));
     }
 }

@@ -1,6 +1,7 @@
 package dev.backbone.routing;
 
 import dev.backbone.events.DeadLetter;
+import org.apache.kafka.common.header.Headers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,13 +18,14 @@ public interface DeadLetterSink {
      *
      * @param originalKey the key bytes of the malformed record, or null
      * @param letter      the dead letter
+     * @param headers     the headers of the malformed record, whose replay header the dead letter keeps
      */
-    void send(byte[] originalKey, DeadLetter letter);
+    void send(byte[] originalKey, DeadLetter letter, Headers headers);
 
     /** Returns a sink that only logs each dead letter's coordinates, for topologies run without a producer. */
     static DeadLetterSink logOnly() {
         Logger log = LoggerFactory.getLogger(DeadLetterSink.class);
-        return (key, letter) -> log.warn("Malformed record {}-{}@{} not dead-lettered (no producer configured): {}",
+        return (key, letter, headers) -> log.warn("Malformed record {}-{}@{} not dead-lettered (no producer configured): {}",
                 letter.topic(), letter.partition(), letter.offset(), letter.error());
     }
 }

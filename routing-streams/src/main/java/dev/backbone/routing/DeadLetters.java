@@ -4,6 +4,7 @@ import dev.backbone.events.DeadLetter;
 import dev.backbone.events.Topics;
 import java.util.Base64;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Headers;
 
 /** Builds dead letters and the records that carry them to {@code backbone.dead-letters}. */
 final class DeadLetters {
@@ -18,10 +19,13 @@ final class DeadLetters {
                 String.valueOf(error.getMessage()), error.getClass().getName(), consumer, failedAtMs);
     }
 
-    /** Returns the record for {@code backbone.dead-letters}, keyed by the original key bytes. */
-    static ProducerRecord<byte[], byte[]> toRecord(byte[] originalKey, DeadLetter letter) {
+    /**
+     * Returns the record for {@code backbone.dead-letters}, keyed by the original key bytes, with the replay header of
+     * the original record's {@code headers} when it has one.
+     */
+    static ProducerRecord<byte[], byte[]> toRecord(byte[] originalKey, DeadLetter letter, Headers headers) {
         byte[] value = Topics.DEAD_LETTERS.valueSerde().serializer().serialize(Topics.DEAD_LETTERS.name(), letter);
-        return new ProducerRecord<>(Topics.DEAD_LETTERS.name(), originalKey, value);
+        return new ProducerRecord<>(Topics.DEAD_LETTERS.name(), null, originalKey, value, DeadLetter.replayHeaders(headers));
     }
 
     private static String base64(byte[] bytes) {

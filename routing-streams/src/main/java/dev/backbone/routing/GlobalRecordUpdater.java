@@ -90,7 +90,7 @@ abstract class GlobalRecordUpdater<V> implements Processor<byte[], byte[], Void,
         long offset = context.recordMetadata().map(RecordMetadata::offset).orElse(-1L);
         var letter = DeadLetters.of(topic, partition, offset, record.key(), record.value(), error, consumerName,
                 context.currentSystemTimeMs());
-        deadLetters.send(record.key(), letter);
+        deadLetters.send(record.key(), letter, record.headers());
         metrics.deadLetter(topic);
     }
 }

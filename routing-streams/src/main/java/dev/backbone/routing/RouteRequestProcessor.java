@@ -2,6 +2,7 @@ package dev.backbone.routing;
 
 import dev.backbone.events.ClientRequest;
 import dev.backbone.events.ClientResponse;
+import dev.backbone.events.DeadLetter;
 import dev.backbone.events.DnsRecord;
 import dev.backbone.events.Heartbeat;
 import dev.backbone.events.RoutedRequest;
@@ -227,7 +228,8 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
         var letter = DeadLetters.of(topic, metadata.map(RecordMetadata::partition).orElse(-1),
                 metadata.map(RecordMetadata::offset).orElse(-1L), key, null, error, context.applicationId(),
                 context.currentSystemTimeMs());
-        context.forward(new Record<>(key, letter, record.timestamp()), RoutingTopology.DEAD_LETTERS_SINK);
+        context.forward(new Record<>(key, letter, record.timestamp(), DeadLetter.replayHeaders(record.headers())),
+                RoutingTopology.DEAD_LETTERS_SINK);
         metrics.deadLetter(topic);
     }
 }

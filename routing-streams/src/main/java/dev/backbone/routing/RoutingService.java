@@ -83,12 +83,13 @@ public final class RoutingService implements AutoCloseable {
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                 ProducerConfig.LINGER_MS_CONFIG, 5), new ByteArraySerializer(), new ByteArraySerializer());
-        DeadLetterSink deadLetters = (key, letter) -> producer.send(DeadLetters.toRecord(key, letter), (metadata, error) -> {
-            if (error != null) {
-                log.error("Cannot write the dead letter of {}-{}@{}: {}", letter.topic(), letter.partition(),
-                        letter.offset(), error.toString());
-            }
-        });
+        DeadLetterSink deadLetters = (key, letter, headers) -> producer.send(DeadLetters.toRecord(key, letter, headers),
+                (metadata, error) -> {
+                    if (error != null) {
+                        log.error("Cannot write the dead letter of {}-{}@{}: {}", letter.topic(), letter.partition(),
+                                letter.offset(), error.toString());
+                    }
+                });
 
         Clock clock = Clock.systemUTC();
         RestServer rest;

@@ -76,7 +76,7 @@ class RoutingTopologyTest {
         values.put("state.dir", stateDir.toString());
         values.putAll(overrides);
         var config = RoutingConfig.from(Settings.of(values));
-        var topology = RoutingTopology.build(config, registry, (key, letter) -> globalDeadLetters.add(letter));
+        var topology = RoutingTopology.build(config, registry, (key, letter, headers) -> globalDeadLetters.add(letter));
         driver = new TopologyTestDriver(topology, config.streamsProperties(), START);
 
         requests = driver.createInputTopic(Topics.CLIENT_REQUESTS.name(), new StringSerializer(),
@@ -587,6 +587,24 @@ class RoutingTopologyTest {
         assertThat(letters.get(1).offset()).isEqualTo(1);
         assertThat(letters.get(1).error()).contains("invalid ClientRequest JSON");
         assertThat(next.serverId()).isIn("app-1", "app-2");
+    }
+
+    @Test
+    void replayedRecordKeepsReplayHeader() {
+        start();
+        healthyShop(0);
+        var replayed = new org.apache.kafka.common.header.internals.RecordHeaders();
+        replayed.add(DeadLetter.REPLAY_HEADER, "0:12".getBytes(StandardCharsets.UTF_8));
+
+        rawRequests.pipeInput(new org.apache.kafka.streams.test.TestRecord<>("client-1".getBytes(StandardCharsets.UTF_8),
+                "{not json".getBytes(StandardCharsets.UTF_8), replayed));
+        rawRequests.pipeInput("client-1".getBytes(StandardCharsets.UTF_8), "{not json".getBytes(StandardCharsets.UTF_8));
+
+        var letters = deadLetters.readRecordsToList();
+        assertThat(letters).hasSize(2);
+        assertThat(letters.get(0).headers().lastHeader(DeadLetter.REPLAY_HEADER).value())
+                .isEqualTo("0:12".getBytes(StandardCharsets.UTF_8));
+        assertThat(letters.get(1).headers().lastHeader(DeadLetter.REPLAY_HEADER)).isNull();
     }
 
     @Test
