@@ -3,6 +3,7 @@ package dev.backbone.appserver;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.backbone.events.PassthroughProperties;
 import dev.backbone.events.Settings;
 import dev.backbone.storage.RedisTierConfig;
 import java.time.Duration;
@@ -83,7 +84,7 @@ class AppServerConfigTest {
                 new CdnConfig("edge-token-of-16+", Map.of("us-east", "http://127.0.0.1:8090", "eu-west", "http://127.0.0.1:8091"),
                         "https://cdn.example.com", Duration.ofSeconds(10), Duration.ofSeconds(20), Duration.ofSeconds(30),
                         Duration.ofSeconds(40)),
-                "0.0.0.0", 0));
+                "0.0.0.0", 0, PassthroughProperties.kafka(Settings.of(Map.of()))));
         assertThat(config.cdn().edgeFor("eu-west")).contains("http://127.0.0.1:8091");
         assertThat(config.cdn().edgeFor("ap-south")).contains("https://cdn.example.com");
         assertThat(config.cdn().publicCacheControl())

@@ -72,6 +72,11 @@ final class OriginClient implements AutoCloseable {
         client.setConnectTimeout(Math.min(config.originTimeoutMs(), 5_000));
         client.setIdleTimeout(30_000);
         client.setMaxConnectionsPerDestination(256);
+        if (config.originTrustStore() != null) {
+            // Jetty's client verifies the origin's host name against its certificate by default (HTTPS endpoint
+            // identification); only the trusted certificates change.
+            client.getSslContextFactory().setTrustStore(config.originTrustStore().load());
+        }
         try {
             client.start();
         } catch (Exception e) {
