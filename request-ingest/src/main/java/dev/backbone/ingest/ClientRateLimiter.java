@@ -8,10 +8,17 @@ import java.util.function.LongSupplier;
 
 /**
  * The per-client rate limit of the front door: one {@link TokenBucket} per client id, kept in a Caffeine cache. A
- * bucket that was not used for as long as it takes to refill from empty is full again, so it expires then without
- * changing any decision; {@link IngestConfig.RateLimit#maxClients()} bounds the buckets kept at once. Thread-safe.
+ * bucket that was not used for as long as it takes to refill from empty is full again, so it can expire from then on
+ * without changing any decision; {@link IngestConfig.RateLimit#maxClients()} bounds the buckets kept at once.
+ * Thread-safe.
  */
 final class ClientRateLimiter {
+
+    /**
+     * Caffeine 3.3 skips recording a read that comes within one second of the recorded access time, so an entry can
+     * expire up to this much earlier than its last read plus the expiry; the expiry is this much longer to make up for it.
+     */
+    static final Duration ACCESS_TIME_TOLERANCE = Duration.ofSeconds(1);
 
     private final IngestConfig.RateLimit limit;
     private final LongSupplier nanoTime;
@@ -28,7 +35,7 @@ final class ClientRateLimiter {
         this.nanoTime = nanoTime;
         this.buckets = Caffeine.newBuilder()
                 .maximumSize(limit.maxClients())
-                .expireAfterAccess(refillTime(limit))
+                .expireAfterAccess(refillTime(limit).plus(ACCESS_TIME_TOLERANCE))
                 .ticker(nanoTime::getAsLong)
                 // Expiry and eviction run on the calling thread, which keeps them in step with the injected clock.
                 .executor(Runnable::run)

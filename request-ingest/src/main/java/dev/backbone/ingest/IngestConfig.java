@@ -100,8 +100,8 @@ public record IngestConfig(
      * @param burst         requests a client may send at once after being idle ({@code rate.limit.burst}, default
      *                      {@code ratePerSecond} rounded up, at least 1)
      * @param maxClients    clients whose buckets are kept at once ({@code rate.limit.max.clients}, default
-     *                      {@value #DEFAULT_MAX_CLIENTS}); beyond it the least recently seen client's bucket is dropped,
-     *                      and that client starts again with a full bucket
+     *                      {@value #DEFAULT_MAX_CLIENTS}); beyond it Caffeine's size eviction drops buckets, and a
+     *                      client whose bucket was dropped starts again with a full one
      */
     public record RateLimit(double ratePerSecond, int burst, int maxClients) {
 
@@ -109,20 +109,21 @@ public record IngestConfig(
         public static final int DEFAULT_MAX_CLIENTS = 100_000;
         public static final double MIN_RATE_PER_SECOND = 0.001;
         public static final double MAX_RATE_PER_SECOND = 1_000_000;
+        public static final int MAX_BURST = 1_000_000;
 
         static RateLimit from(Settings settings) {
             double rate = settings.doubleValue("rate.limit.per.second", OFF, 0, MAX_RATE_PER_SECOND);
-            int defaultBurst = (int) Math.max(1, Math.ceil(rate));
-            int burst = settings.integer("rate.limit.burst", defaultBurst, 1, 1_000_000);
-            int maxClients = settings.integer("rate.limit.max.clients", DEFAULT_MAX_CLIENTS, 1, 10_000_000);
             if (rate > OFF && rate < MIN_RATE_PER_SECOND) {
                 settings.addProblem("rate.limit.per.second=" + rate + " is out of range; accepted: 0 (no limit) or a "
                         + "number from " + MIN_RATE_PER_SECOND + " to " + MAX_RATE_PER_SECOND);
                 rate = OFF;
             }
+            int defaultBurst = (int) Math.max(1, Math.ceil(rate));
+            int burst = settings.integer("rate.limit.burst", defaultBurst, 1, MAX_BURST);
+            int maxClients = settings.integer("rate.limit.max.clients", DEFAULT_MAX_CLIENTS, 1, 10_000_000);
             if (rate == OFF && settings.raw("rate.limit.burst") != null) {
-                settings.addProblem("rate.limit.burst is set but rate.limit.per.second is not; set rate.limit.per.second "
-                        + "above 0, such as 10, or remove rate.limit.burst");
+                settings.addProblem("rate.limit.burst has no effect while rate.limit.per.second is 0 or not set; set "
+                        + "rate.limit.per.second above 0, such as 10, or remove rate.limit.burst");
             }
             return new RateLimit(rate, burst, maxClients);
         }
