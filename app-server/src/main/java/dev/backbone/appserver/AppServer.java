@@ -100,7 +100,7 @@ public final class AppServer implements AutoCloseable {
                 new AccountEndpoints(caches.accounts, authenticator, responses),
                 new StaticEndpoints(caches.assets, authenticator, config.cdn(), responses, clock), responses, clock, registry);
 
-        var producer = new KafkaProducer<>(producerConfig(), new ByteArraySerializer(), new ByteArraySerializer());
+        var producer = new KafkaProducer<>(producerConfig(config), new ByteArraySerializer(), new ByteArraySerializer());
         started.add(0, producer::close);
         requestDeadLetters = new DeadLetterPublisher(producer, config.requestGroupId());
         invalidationDeadLetters = new DeadLetterPublisher(producer, config.invalidationGroupId());
@@ -110,10 +110,10 @@ public final class AppServer implements AutoCloseable {
 
         var heartbeater = new Heartbeater(producer, config.serverId(), config.pool(), config.heartbeatInterval(),
                 () -> requestLoop.assignedPartitions(), clock);
-        var requestConsumer = new KafkaConsumer<>(requestConsumerConfig(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        var requestConsumer = new KafkaConsumer<>(requestConsumerConfig(config), new ByteArrayDeserializer(), new ByteArrayDeserializer());
         requestLoop = new RoutedRequestLoop(requestConsumer,
                 producer, requestDeadLetters, handler, workers, config.pool(), clock, heartbeater::beatNow);
-        var invalidationConsumer = new KafkaConsumer<>(invalidationConsumerConfig(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        var invalidationConsumer = new KafkaConsumer<>(invalidationConsumerConfig(config), new ByteArrayDeserializer(), new ByteArrayDeserializer());
         invalidationLoop = new InvalidationLoop(invalidationConsumer,
                 invalidationDeadLetters, caches, clock, registry);
         registerMeters(registry);
@@ -160,7 +160,7 @@ public final class AppServer implements AutoCloseable {
         });
     }
 
-    Map<String, Object> producerConfig() {
+    static Map<String, Object> producerConfig(AppServerConfig config) {
         return config.kafkaClient().applyTo(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
                 ProducerConfig.CLIENT_ID_CONFIG, "app-server-" + config.serverId(),
@@ -170,7 +170,7 @@ public final class AppServer implements AutoCloseable {
                 ProducerConfig.LINGER_MS_CONFIG, 1));
     }
 
-    Map<String, Object> requestConsumerConfig() {
+    static Map<String, Object> requestConsumerConfig(AppServerConfig config) {
         return config.kafkaClient().applyTo(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
                 ConsumerConfig.GROUP_ID_CONFIG, config.requestGroupId(),
@@ -185,7 +185,7 @@ public final class AppServer implements AutoCloseable {
                 ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, FETCH_MAX_WAIT_MS));
     }
 
-    Map<String, Object> invalidationConsumerConfig() {
+    static Map<String, Object> invalidationConsumerConfig(AppServerConfig config) {
         return config.kafkaClient().applyTo(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
                 ConsumerConfig.GROUP_ID_CONFIG, config.invalidationGroupId(),

@@ -163,4 +163,27 @@ class AppServerConfigTest {
         assertThat(text).doesNotContain(SECRET).doesNotContain("edge-token-of-16+").doesNotContain("redis-password")
                 .doesNotContain("user=postgres").contains("secret=(32 bytes)").contains("edgeToken=(set)");
     }
+
+    @Test
+    void kafkaKeysReachEveryClient() {
+        var values = new HashMap<String, String>();
+        values.put("server.id", "app-1");
+        values.put("bootstrap.servers", "broker:9093");
+        values.put("jdbc.url", "jdbc:postgresql://db:5432/backbone?sslmode=verify-full&sslrootcert=/etc/pg-ca.pem");
+        values.put("auth.secret", SECRET);
+        values.put("kafka.security.protocol", "SASL_SSL");
+        values.put("kafka.sasl.mechanism", "PLAIN");
+        values.put("kafka.sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required "
+                + "username=\"app\" password=\"app-s3cret\";");
+        AppServerConfig config = AppServerConfig.from(Settings.of(values));
+
+        for (Map<String, Object> client : List.of(AppServer.producerConfig(config), AppServer.requestConsumerConfig(config),
+                AppServer.invalidationConsumerConfig(config))) {
+            assertThat(client).containsEntry("security.protocol", "SASL_SSL");
+            assertThat(client).containsEntry("sasl.mechanism", "PLAIN");
+            assertThat(client).containsKey("sasl.jaas.config");
+        }
+        assertThat(config.jdbcUrl()).contains("sslmode=verify-full");
+        assertThat(config.toString()).doesNotContain("app-s3cret").doesNotContain("sslrootcert");
+    }
 }
