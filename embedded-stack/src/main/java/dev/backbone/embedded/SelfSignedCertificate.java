@@ -137,6 +137,18 @@ public record SelfSignedCertificate(Path keyStore, String keyStorePassword, Path
         return new JcaX509CertificateConverter().getCertificate(builder.build(signer));
     }
 
+    /** Returns an in-memory trust store whose only entry is this certificate, for clients that should trust it alone. */
+    public KeyStore trustStore() {
+        try {
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            store.setCertificateEntry(ALIAS, certificate);
+            return store;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalStateException("cannot create an in-memory trust store: " + e.getMessage(), e);
+        }
+    }
+
     private static void createOwnerOnly(Path file) throws IOException {
         if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
             Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
