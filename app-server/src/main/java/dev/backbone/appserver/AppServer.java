@@ -100,7 +100,7 @@ public final class AppServer implements AutoCloseable {
                 new AccountEndpoints(caches.accounts, authenticator, responses),
                 new StaticEndpoints(caches.assets, authenticator, config.cdn(), responses, clock), responses, clock, registry);
 
-        var producer = new KafkaProducer<>(producerConfig(), new ByteArraySerializer(), new ByteArraySerializer());
+        var producer = new KafkaProducer<>(producerConfig(config), new ByteArraySerializer(), new ByteArraySerializer());
         started.add(0, producer::close);
         requestDeadLetters = new DeadLetterPublisher(producer, config.requestGroupId());
         invalidationDeadLetters = new DeadLetterPublisher(producer, config.invalidationGroupId());
@@ -110,10 +110,10 @@ public final class AppServer implements AutoCloseable {
 
         var heartbeater = new Heartbeater(producer, config.serverId(), config.pool(), config.heartbeatInterval(),
                 () -> requestLoop.assignedPartitions(), clock);
-        var requestConsumer = new KafkaConsumer<>(requestConsumerConfig(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        var requestConsumer = new KafkaConsumer<>(requestConsumerConfig(config), new ByteArrayDeserializer(), new ByteArrayDeserializer());
         requestLoop = new RoutedRequestLoop(requestConsumer,
                 producer, requestDeadLetters, handler, workers, config.pool(), clock, heartbeater::beatNow);
-        var invalidationConsumer = new KafkaConsumer<>(invalidationConsumerConfig(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        var invalidationConsumer = new KafkaConsumer<>(invalidationConsumerConfig(config), new ByteArrayDeserializer(), new ByteArrayDeserializer());
         invalidationLoop = new InvalidationLoop(invalidationConsumer,
                 invalidationDeadLetters, caches, clock, registry);
         registerMeters(registry);
@@ -160,18 +160,18 @@ public final class AppServer implements AutoCloseable {
         });
     }
 
-    private Map<String, Object> producerConfig() {
-        return Map.of(
+    static Map<String, Object> producerConfig(AppServerConfig config) {
+        return config.kafkaClient().applyTo(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
                 ProducerConfig.CLIENT_ID_CONFIG, "app-server-" + config.serverId(),
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                 // A client waits for each response, so a send waits at most 1 ms for others to batch with.
-                ProducerConfig.LINGER_MS_CONFIG, 1);
+                ProducerConfig.LINGER_MS_CONFIG, 1));
     }
 
-    private Map<String, Object> requestConsumerConfig() {
-        return Map.of(
+    static Map<String, Object> requestConsumerConfig(AppServerConfig config) {
+        return config.kafkaClient().applyTo(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
                 ConsumerConfig.GROUP_ID_CONFIG, config.requestGroupId(),
                 ConsumerConfig.CLIENT_ID_CONFIG, "app-server-" + config.serverId() + "-requests",
@@ -182,18 +182,18 @@ public final class AppServer implements AutoCloseable {
                 // The consumer group protocol of KIP-848 moves only the partitions that change owner, without a
                 // group-wide barrier, so the other partitions keep being served and commits keep working meanwhile.
                 ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer",
-                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, FETCH_MAX_WAIT_MS);
+                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, FETCH_MAX_WAIT_MS));
     }
 
-    private Map<String, Object> invalidationConsumerConfig() {
-        return Map.of(
+    static Map<String, Object> invalidationConsumerConfig(AppServerConfig config) {
+        return config.kafkaClient().applyTo(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
                 ConsumerConfig.GROUP_ID_CONFIG, config.invalidationGroupId(),
                 ConsumerConfig.CLIENT_ID_CONFIG, "app-server-" + config.serverId() + "-invalidations",
                 // A restarted server has an empty cache, so older invalidations have nothing to evict.
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, true,
-                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, FETCH_MAX_WAIT_MS);
+                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, FETCH_MAX_WAIT_MS));
     }
 
     public AppServerConfig config() {

@@ -1,5 +1,6 @@
 package dev.backbone.appserver;
 
+import dev.backbone.events.PassthroughProperties;
 import dev.backbone.events.Settings;
 import dev.backbone.storage.RedisCacheTier;
 import dev.backbone.storage.RedisTierConfig;
@@ -34,6 +35,9 @@ import java.util.regex.Pattern;
  *                          binds, default {@value #DEFAULT_METRICS_HOST}
  * @param metricsPort       {@value #METRICS_PORT}: the port of that endpoint, which serves {@code GET /metrics},
  *                          default {@value #DEFAULT_METRICS_PORT}; 0 picks a free port and -1 turns it off
+ * @param kafkaClient       properties passed to every Kafka client of the server: each {@code kafka.*} key, such as
+ *                          {@code kafka.security.protocol}. PostgreSQL TLS goes in {@value #JDBC_URL}, such as
+ *                          {@code ?sslmode=verify-full&sslrootcert=/etc/backbone/pg-ca.pem}
  */
 public record AppServerConfig(
         String serverId,
@@ -48,7 +52,8 @@ public record AppServerConfig(
         AuthConfig auth,
         CdnConfig cdn,
         String metricsHost,
-        int metricsPort) {
+        int metricsPort,
+        PassthroughProperties kafkaClient) {
 
     public static final String SERVER_ID = "server.id";
     public static final String POOL = "pool";
@@ -122,6 +127,7 @@ public record AppServerConfig(
         Objects.requireNonNull(auth, "auth");
         Objects.requireNonNull(cdn, "cdn");
         Objects.requireNonNull(metricsHost, "metricsHost");
+        Objects.requireNonNull(kafkaClient, "kafkaClient");
     }
 
     /**
@@ -145,6 +151,7 @@ public record AppServerConfig(
         CdnConfig cdn = readCdn(settings);
         String metricsHost = settings.string(METRICS_HOST, DEFAULT_METRICS_HOST);
         int metricsPort = settings.integer(METRICS_PORT, DEFAULT_METRICS_PORT, -1, 65_535);
+        PassthroughProperties kafkaClient = PassthroughProperties.kafka(settings);
 
         if (!serverId.isEmpty() && !NAME.matcher(serverId).matches()) {
             settings.addProblem(SERVER_ID + "=" + serverId + " is not accepted; accepted: " + NAME_ACCEPTED);
@@ -158,7 +165,8 @@ public record AppServerConfig(
         settings.requireValid("app-server");
 
         return new AppServerConfig(serverId, pool, bootstrapServers, jdbcUrl, dbPoolSize,
-                Duration.ofMillis(heartbeatIntervalMs), workerThreads, pollMaxRecords, cache, auth, cdn, metricsHost, metricsPort);
+                Duration.ofMillis(heartbeatIntervalMs), workerThreads, pollMaxRecords, cache, auth, cdn, metricsHost, metricsPort,
+                kafkaClient);
     }
 
     private static CacheConfig readCache(Settings settings) {
@@ -274,7 +282,7 @@ public record AppServerConfig(
                 + ", jdbcUrl=" + withoutQuery(jdbcUrl) + ", dbPoolSize=" + dbPoolSize + ", heartbeatInterval="
                 + heartbeatInterval + ", workerThreads=" + workerThreads + ", pollMaxRecords=" + pollMaxRecords
                 + ", cache=" + cache + ", auth=" + auth + ", cdn=" + cdn + ", metricsHost=" + metricsHost
-                + ", metricsPort=" + metricsPort + "]";
+                + ", metricsPort=" + metricsPort + ", kafkaClient=" + kafkaClient + "]";
     }
 
     /** Returns the URL without its query string, which may carry a password. */

@@ -3,6 +3,7 @@ package dev.backbone.appserver;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.backbone.events.PassthroughProperties;
 import dev.backbone.events.Settings;
 import dev.backbone.storage.RedisTierConfig;
 import java.time.Duration;
@@ -83,7 +84,7 @@ class AppServerConfigTest {
                 new CdnConfig("edge-token-of-16+", Map.of("us-east", "http://127.0.0.1:8090", "eu-west", "http://127.0.0.1:8091"),
                         "https://cdn.example.com", Duration.ofSeconds(10), Duration.ofSeconds(20), Duration.ofSeconds(30),
                         Duration.ofSeconds(40)),
-                "0.0.0.0", 0));
+                "0.0.0.0", 0, PassthroughProperties.kafka(Settings.of(Map.of()))));
         assertThat(config.cdn().edgeFor("eu-west")).contains("http://127.0.0.1:8091");
         assertThat(config.cdn().edgeFor("ap-south")).contains("https://cdn.example.com");
         assertThat(config.cdn().publicCacheControl())
@@ -161,5 +162,28 @@ class AppServerConfigTest {
 
         assertThat(text).doesNotContain(SECRET).doesNotContain("edge-token-of-16+").doesNotContain("redis-password")
                 .doesNotContain("user=postgres").contains("secret=(32 bytes)").contains("edgeToken=(set)");
+    }
+
+    @Test
+    void kafkaKeysReachEveryClient() {
+        var values = new HashMap<String, String>();
+        values.put("server.id", "app-1");
+        values.put("bootstrap.servers", "broker:9093");
+        values.put("jdbc.url", "jdbc:postgresql://db:5432/backbone?sslmode=verify-full&sslrootcert=/etc/pg-ca.pem");
+        values.put("auth.secret", SECRET);
+        values.put("kafka.security.protocol", "SASL_SSL");
+        values.put("kafka.sasl.mechanism", "PLAIN");
+        values.put("kafka.sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required "
+                + "username=\"app\" password=\"app-s3cret\";");
+        AppServerConfig config = AppServerConfig.from(Settings.of(values));
+
+        for (Map<String, Object> client : List.of(AppServer.producerConfig(config), AppServer.requestConsumerConfig(config),
+                AppServer.invalidationConsumerConfig(config))) {
+            assertThat(client).containsEntry("security.protocol", "SASL_SSL");
+            assertThat(client).containsEntry("sasl.mechanism", "PLAIN");
+            assertThat(client).containsKey("sasl.jaas.config");
+        }
+        assertThat(config.jdbcUrl()).contains("sslmode=verify-full");
+        assertThat(config.toString()).doesNotContain("app-s3cret").doesNotContain("sslrootcert");
     }
 }

@@ -85,7 +85,7 @@ public final class CacheInvalidator implements AutoCloseable {
     public static CacheInvalidator start(CacheInvalidatorConfig config, MeterRegistry registry) {
         log.info("Starting cache invalidator: {}", config);
         if (config.createTopics()) {
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()))) {
+            try (Admin admin = Admin.create(adminConfig(config))) {
                 TopicAdmin.ensureTopics(admin, List.of(Topics.DB_CHANGES, Topics.CACHE_INVALIDATIONS, Topics.CDN_PURGES,
                         Topics.DEAD_LETTERS), config.topicReplicationFactor());
             }
@@ -129,33 +129,37 @@ public final class CacheInvalidator implements AutoCloseable {
         return new CacheInvalidator(config, captureProducer, invalidationProducer, redis, capture, processor, kafkaMeters);
     }
 
-    private static Map<String, Object> producerConfig(CacheInvalidatorConfig config, String purpose) {
-        return Map.of(
+    static Map<String, Object> adminConfig(CacheInvalidatorConfig config) {
+        return config.kafkaClient().applyTo(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()));
+    }
+
+    static Map<String, Object> producerConfig(CacheInvalidatorConfig config, String purpose) {
+        return config.kafkaClient().applyTo(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
                 ProducerConfig.CLIENT_ID_CONFIG, ChangeEventProcessor.GROUP_ID + "-" + purpose,
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.LINGER_MS_CONFIG, 0);
+                ProducerConfig.LINGER_MS_CONFIG, 0));
     }
 
-    private static Map<String, Object> consumerConfig(CacheInvalidatorConfig config) {
-        return Map.of(
+    static Map<String, Object> consumerConfig(CacheInvalidatorConfig config) {
+        return config.kafkaClient().applyTo(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
                 ConsumerConfig.GROUP_ID_CONFIG, ChangeEventProcessor.GROUP_ID,
                 ConsumerConfig.CLIENT_ID_CONFIG, ChangeEventProcessor.GROUP_ID + "-changes",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 // A new group starts at the oldest retained change: replaying invalidations is harmless, missing one is not.
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
+                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100));
     }
 
-    private static Map<String, Object> replayReaderConfig(CacheInvalidatorConfig config) {
-        return Map.of(
+    static Map<String, Object> replayReaderConfig(CacheInvalidatorConfig config) {
+        return config.kafkaClient().applyTo(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
                 ConsumerConfig.CLIENT_ID_CONFIG, ChangeEventProcessor.GROUP_ID + "-replay-reader",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 50);
+                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 50));
     }
 
     /**

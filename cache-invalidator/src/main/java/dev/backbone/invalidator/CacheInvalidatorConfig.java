@@ -1,13 +1,15 @@
 package dev.backbone.invalidator;
 
+import dev.backbone.events.PassthroughProperties;
 import dev.backbone.events.Settings;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Configuration of the cache invalidator. {@link #toString()} masks the database password.
+ * Configuration of the cache invalidator. {@link #toString()} masks the database password and secret passthrough values.
  *
  * @param bootstrapServers      Kafka bootstrap servers ({@code bootstrap.servers}, required)
  * @param databaseHostname      PostgreSQL host ({@code database.hostname}, default 127.0.0.1)
@@ -50,6 +52,13 @@ import java.util.regex.Pattern;
  *                              default 127.0.0.1)
  * @param metricsPort           port of that endpoint, which serves {@code GET /metrics} ({@code metrics.port}, default
  *                              {@value #DEFAULT_METRICS_PORT}; 0 picks a free port, -1 turns it off)
+ * @param kafkaClient           properties passed to every Kafka client of the invalidator: each {@code kafka.*} key,
+ *                              such as {@code kafka.security.protocol}
+ * @param debezium              properties passed to the Debezium engine: each {@code debezium.*} key, such as
+ *                              {@code debezium.database.sslmode=verify-full}. The {@code debezium.database.ssl*} keys
+ *                              also reach the invalidator's own JDBC connection as the PgJDBC properties of the same
+ *                              name without {@code database.} ({@code sslmode}, {@code sslrootcert}, ...). Keys that
+ *                              this record sets from keys of its own are rejected (see {@link #DEBEZIUM_MANAGED})
  */
 public record CacheInvalidatorConfig(
         String bootstrapServers,
@@ -72,12 +81,40 @@ public record CacheInvalidatorConfig(
         boolean purgeSoft,
         RedisInvalidatorConfig redis,
         String metricsHost,
-        int metricsPort) {
+        int metricsPort,
+        PassthroughProperties kafkaClient,
+        PassthroughProperties debezium) {
 
     /** The service name in configuration errors and logs. */
     public static final String SERVICE_NAME = "cache-invalidator";
 
     public static final int DEFAULT_METRICS_PORT = 9405;
+
+    /** The prefix of the properties passed to the Debezium engine. */
+    public static final String DEBEZIUM_PREFIX = "debezium.";
+
+    /** Debezium properties that the invalidator sets itself, with the reason shown when a {@code debezium.} key names one. */
+    public static final Map<String, String> DEBEZIUM_MANAGED = Map.ofEntries(
+            Map.entry("name", "the invalidator names its engine"),
+            Map.entry("connector.class", "the invalidator runs the PostgreSQL connector"),
+            Map.entry("plugin.name", "the invalidator decodes with pgoutput"),
+            Map.entry("topic.prefix", "the invalidator maps change events by their topic"),
+            Map.entry("offset.storage", "set offset.storage.file instead"),
+            Map.entry("offset.storage.file.filename", "set offset.storage.file instead"),
+            Map.entry("offset.flush.interval.ms", "set offset.flush.interval.ms instead"),
+            Map.entry("database.hostname", "set database.hostname instead"),
+            Map.entry("database.port", "set database.port instead"),
+            Map.entry("database.dbname", "set database.dbname instead"),
+            Map.entry("database.user", "set database.user instead"),
+            Map.entry("database.password", "set database.password instead"),
+            Map.entry("slot.name", "set slot.name instead"),
+            Map.entry("publication.name", "set publication.name instead"),
+            Map.entry("table.include.list", "set table.include.list instead"),
+            Map.entry("poll.interval.ms", "set poll.interval.ms instead"),
+            Map.entry("tombstones.on.delete", "set tombstones.on.delete instead"),
+            Map.entry("decimal.handling.mode", "the change mapping reads NUMERIC columns as text"),
+            Map.entry("message.prefix.include.list", "the start-up probe depends on it"),
+            Map.entry("converter.schemas.enable", "the change mapping reads events without schemas"));
 
     /** The storage module's tables that map to cache keys. */
     public static final List<String> DEFAULT_TABLES = List.of("public.products", "public.categories",
@@ -125,7 +162,9 @@ public record CacheInvalidatorConfig(
                         settings.longValue("redis.tombstone.ttl.ms", 60_000, 1_000, 86_400_000),
                         settings.longValue("redis.timeout.ms", 2_000, 10, 60_000)),
                 settings.string("metrics.host", "127.0.0.1"),
-                settings.integer("metrics.port", DEFAULT_METRICS_PORT, -1, 65535));
+                settings.integer("metrics.port", DEFAULT_METRICS_PORT, -1, 65535),
+                PassthroughProperties.kafka(settings),
+                PassthroughProperties.from(settings, DEBEZIUM_PREFIX, DEBEZIUM_MANAGED, Set.of()));
         checkNames(config, settings);
         settings.requireValid(SERVICE_NAME);
         return config;
@@ -146,7 +185,7 @@ public record CacheInvalidatorConfig(
         return new CacheInvalidatorConfig(bootstrapServers, databaseHostname, databasePort, databaseName, databaseUser,
                 databasePassword, slotName, publicationName, tableIncludeList, file, offsetFlushIntervalMs,
                 pollIntervalMs, captureEnabled, createTopics, topicReplicationFactor, tombstonesOnDelete, purgeWindowMs,
-                purgeSoft, redis, metricsHost, metricsPort);
+                purgeSoft, redis, metricsHost, metricsPort, kafkaClient, debezium);
     }
 
     /** Returns the JDBC URL of the captured database, without credentials. */
@@ -165,7 +204,8 @@ public record CacheInvalidatorConfig(
                 + ", captureEnabled=" + captureEnabled + ", createTopics=" + createTopics
                 + ", topicReplicationFactor=" + topicReplicationFactor + ", tombstonesOnDelete=" + tombstonesOnDelete
                 + ", purgeWindowMs=" + purgeWindowMs + ", purgeMode=" + (purgeSoft ? "soft" : "hard")
-                + ", redis=" + redis + ", metricsHost=" + metricsHost + ", metricsPort=" + metricsPort + "]";
+                + ", redis=" + redis + ", metricsHost=" + metricsHost + ", metricsPort=" + metricsPort
+                + ", kafkaClient=" + kafkaClient + ", debezium=" + debezium + "]";
     }
 
     private static Path defaultOffsetFile(String slotName) {

@@ -148,7 +148,7 @@ final class DebeziumCapture implements AutoCloseable {
         props.setProperty("decimal.handling.mode", "string");
         props.setProperty("message.prefix.include.list", PROBE_PREFIX.replace(".", "\\."));
         props.setProperty("converter.schemas.enable", "false");
-        return props;
+        return config.debezium().applyTo(props);
     }
 
     /**
@@ -169,7 +169,7 @@ final class DebeziumCapture implements AutoCloseable {
         if (!started || !tasksStarted.isDone() || tasksStarted.isCompletedExceptionally()) {
             return false;
         }
-        try (Connection connection = DriverManager.getConnection(config.jdbcUrl(), connectionProperties())) {
+        try (Connection connection = DriverManager.getConnection(config.jdbcUrl(), connectionProperties(config))) {
             warnAboutReplicaIdentity(connection);
             if (serverVersion(connection) < MESSAGES_MIN_SERVER_VERSION) {
                 log.info("PostgreSQL before 14 sends no logical decoding messages through pgoutput, so the task start counts as capturing");
@@ -195,12 +195,19 @@ final class DebeziumCapture implements AutoCloseable {
         }
     }
 
-    private Properties connectionProperties() {
+    /** Returns the properties of the invalidator's own JDBC connection, with the TLS settings that Debezium gets. */
+    static Properties connectionProperties(CacheInvalidatorConfig config) {
         var props = new Properties();
         props.setProperty("user", config.databaseUser());
         if (!config.databasePassword().isEmpty()) {
             props.setProperty("password", config.databasePassword());
         }
+        // Debezium's database.sslmode, database.sslrootcert and the like are PgJDBC's sslmode, sslrootcert, ...
+        config.debezium().properties().forEach((name, value) -> {
+            if (name.startsWith("database.ssl")) {
+                props.setProperty(name.substring("database.".length()), value);
+            }
+        });
         return props;
     }
 

@@ -159,4 +159,53 @@ class CacheInvalidatorConfigTest {
         assertThat(DebeziumCapture.recordKey("public.products", "{\"schema\":{},\"payload\":{\"id\":42}}"))
                 .isEqualTo("public.products:42");
     }
+
+    @Test
+    void kafkaKeysReachEveryClient() {
+        var config = CacheInvalidatorConfig.from(Settings.of(Map.of("bootstrap.servers", "broker:9093",
+                "kafka.security.protocol", "SSL",
+                "kafka.ssl.truststore.location", "/etc/kafka/ca.p12",
+                "kafka.ssl.truststore.password", "trust-s3cret")));
+
+        for (Map<String, Object> client : List.of(CacheInvalidator.adminConfig(config),
+                CacheInvalidator.producerConfig(config, "invalidations"), CacheInvalidator.consumerConfig(config),
+                CacheInvalidator.replayReaderConfig(config))) {
+            assertThat(client).containsEntry("security.protocol", "SSL");
+            assertThat(client).containsEntry("ssl.truststore.location", "/etc/kafka/ca.p12");
+            assertThat(client).containsEntry("bootstrap.servers", "broker:9093");
+        }
+        assertThat(config.toString()).doesNotContain("trust-s3cret").contains("kafka.security.protocol=SSL");
+    }
+
+    @Test
+    void debeziumKeysReachEngineAndJdbcConnection() {
+        var config = CacheInvalidatorConfig.from(Settings.of(Map.of("bootstrap.servers", "broker:9093",
+                "database.password", "db-s3cret",
+                "debezium.database.sslmode", "verify-full",
+                "debezium.database.sslrootcert", "/etc/backbone/pg-ca.pem",
+                "debezium.database.sslpassword", "key-s3cret",
+                "debezium.snapshot.mode", "never")));
+
+        var engine = DebeziumCapture.engineProperties(config);
+        var jdbc = DebeziumCapture.connectionProperties(config);
+
+        assertThat(engine.getProperty("database.sslmode")).isEqualTo("verify-full");
+        assertThat(engine.getProperty("database.sslrootcert")).isEqualTo("/etc/backbone/pg-ca.pem");
+        assertThat(engine.getProperty("snapshot.mode")).isEqualTo("never");
+        assertThat(engine.getProperty("plugin.name")).isEqualTo("pgoutput");
+        assertThat(jdbc.getProperty("sslmode")).isEqualTo("verify-full");
+        assertThat(jdbc.getProperty("sslrootcert")).isEqualTo("/etc/backbone/pg-ca.pem");
+        assertThat(jdbc.getProperty("sslpassword")).isEqualTo("key-s3cret");
+        assertThat(jdbc.getProperty("snapshot.mode")).isNull();
+        assertThat(config.toString()).doesNotContain("s3cret").contains("debezium.database.sslmode=verify-full");
+    }
+
+    @Test
+    void debeziumKeysBackboneSetsRejected() {
+        assertThatThrownBy(() -> CacheInvalidatorConfig.from(Settings.of(Map.of("bootstrap.servers", "broker:9093",
+                "debezium.database.hostname", "db.internal",
+                "debezium.plugin.name", "decoderbufs"))))
+                .hasMessageContaining("debezium.database.hostname cannot be set, because set database.hostname instead")
+                .hasMessageContaining("debezium.plugin.name cannot be set, because the invalidator decodes with pgoutput");
+    }
 }

@@ -19,10 +19,14 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -86,7 +90,7 @@ public final class CdnEdge implements AutoCloseable {
         PurgeListener purgeListener = null;
         KafkaClientMeters kafkaMeters = null;
         if (config.kafkaEnabled()) {
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()))) {
+            try (Admin admin = Admin.create(adminConfig(config))) {
                 TopicAdmin.ensureTopics(admin, List.of(Topics.CDN_PURGES, Topics.DEAD_LETTERS), config.topicReplicationFactor());
             } catch (RuntimeException e) {
                 proxy.close();
@@ -109,17 +113,14 @@ public final class CdnEdge implements AutoCloseable {
         Server server = new Server(threadPool(config));
         var edge = new CdnEdge(config, server, origin, proxy, purgeListener, deadLetterProducer, kafkaMeters);
         try {
-            var httpConfig = new HttpConfiguration();
-            httpConfig.setSendServerVersion(false);
-            // The origin's Date is forwarded; a second one from Jetty would contradict it.
-            httpConfig.setSendDateHeader(false);
-            var connector = new ServerConnector(server, new HttpConnectionFactory(httpConfig));
-            connector.setHost(config.httpHost());
-            connector.setPort(config.httpPort());
-            server.addConnector(connector);
+            server.addConnector(connector(server, config));
             server.setHandler(new EdgeHandler(proxy, new AdminEndpoint(config.adminToken(), purger), registry,
                     MAX_REQUEST_BODY_BYTES));
             server.start();
+        } catch (IllegalStateException e) {
+            // A key store that changed or went missing since the configuration was read; the message names the key.
+            edge.close();
+            throw e;
         } catch (Exception e) {
             edge.close();
             throw new IllegalStateException("cannot start the edge HTTP server on " + config.httpHost() + ":"
@@ -129,23 +130,53 @@ public final class CdnEdge implements AutoCloseable {
         return edge;
     }
 
-    private static Map<String, Object> producerConfig(EdgeConfig config) {
-        return Map.of(
+    /** Returns the HTTP connector, or the HTTPS one when {@code tls.keystore.path} is set. */
+    private static ServerConnector connector(Server server, EdgeConfig config) {
+        var httpConfig = new HttpConfiguration();
+        httpConfig.setSendServerVersion(false);
+        // The origin's Date is forwarded; a second one from Jetty would contradict it.
+        httpConfig.setSendDateHeader(false);
+        ServerConnector connector;
+        if (config.tlsEnabled()) {
+            var tls = new SslContextFactory.Server();
+            tls.setKeyStore(config.tls().load());
+            tls.setKeyStorePassword(config.tls().password());
+            // The Host header names the site (shop.example.com), not the name in the edge's certificate, so Jetty's
+            // check that the two match is off.
+            var secure = new SecureRequestCustomizer();
+            secure.setSniHostCheck(false);
+            httpConfig.addCustomizer(secure);
+            connector = new ServerConnector(server, new SslConnectionFactory(tls, HttpVersion.HTTP_1_1.asString()),
+                    new HttpConnectionFactory(httpConfig));
+        } else {
+            connector = new ServerConnector(server, new HttpConnectionFactory(httpConfig));
+        }
+        connector.setHost(config.httpHost());
+        connector.setPort(config.httpPort());
+        return connector;
+    }
+
+    static Map<String, Object> adminConfig(EdgeConfig config) {
+        return config.kafkaClient().applyTo(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()));
+    }
+
+    static Map<String, Object> producerConfig(EdgeConfig config) {
+        return config.kafkaClient().applyTo(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
                 ProducerConfig.CLIENT_ID_CONFIG, config.purgeGroupId() + "-dead-letters",
                 ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true));
     }
 
-    private static Map<String, Object> consumerConfig(EdgeConfig config) {
-        return Map.of(
+    static Map<String, Object> consumerConfig(EdgeConfig config) {
+        return config.kafkaClient().applyTo(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
                 ConsumerConfig.GROUP_ID_CONFIG, config.purgeGroupId(),
                 ConsumerConfig.CLIENT_ID_CONFIG, config.purgeGroupId() + "-purges",
                 // A starting edge has an empty cache, so purges published before it joined have nothing to remove.
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, true,
-                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
+                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100));
     }
 
     private static QueuedThreadPool threadPool(EdgeConfig config) {
@@ -154,9 +185,9 @@ public final class CdnEdge implements AutoCloseable {
         return pool;
     }
 
-    /** Returns the base URI clients call, such as {@code http://127.0.0.1:8090/}. */
+    /** Returns the base URI clients call, such as {@code http://127.0.0.1:8090/}, or {@code https://…} with TLS. */
     public URI uri() {
-        return URI.create("http://" + config.httpHost() + ":" + port() + "/");
+        return URI.create((config.tlsEnabled() ? "https" : "http") + "://" + config.httpHost() + ":" + port() + "/");
     }
 
     /** Returns the bound port, useful when {@code http.port} was 0. */

@@ -1,13 +1,15 @@
 package dev.backbone.cdn;
 
+import dev.backbone.events.PassthroughProperties;
 import dev.backbone.events.Settings;
+import dev.backbone.events.TlsStore;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * Configuration of one regional edge. {@link #toString()} masks the tokens.
+ * Configuration of one regional edge. {@link #toString()} masks the tokens and the store passwords.
  *
  * @param region           the region this edge serves ({@code region}, required), such as {@code eu-west}; it names the
  *                         consumer group {@code backbone-cdn-edge-<region>}, so run one edge per region
@@ -28,6 +30,13 @@ import java.util.regex.Pattern;
  * @param originTimeoutMs  how long one origin fetch may take ({@code origin.timeout.ms}, default 10000)
  * @param topicReplicationFactor replication factor of {@code backbone.cdn-purges} and {@code backbone.dead-letters} when
  *                         the edge creates them because they are missing ({@code topics.replication.factor}, default 1)
+ * @param tls              the key store of HTTPS ({@code tls.keystore.path}, {@code tls.keystore.password},
+ *                         {@code tls.keystore.type}), or null to serve plain HTTP (the default)
+ * @param originTrustStore the certificates the edge trusts when {@code origin.url} is https
+ *                         ({@code origin.truststore.path}, {@code origin.truststore.password},
+ *                         {@code origin.truststore.type}), or null for the JDK's default trust store (the default)
+ * @param kafkaClient      properties passed to every Kafka client of the edge: each {@code kafka.*} key, such as
+ *                         {@code kafka.security.protocol}
  */
 public record EdgeConfig(
         String region,
@@ -41,7 +50,13 @@ public record EdgeConfig(
         long cacheMaxBytes,
         int maxObjectBytes,
         long originTimeoutMs,
-        short topicReplicationFactor) {
+        short topicReplicationFactor,
+        TlsStore tls,
+        TlsStore originTrustStore,
+        PassthroughProperties kafkaClient) {
+
+    /** The prefix of the keys that name the origin's trust store. */
+    public static final String ORIGIN_TRUST_STORE_PREFIX = "origin.truststore";
 
     /** The service name in configuration errors and logs. */
     public static final String SERVICE_NAME = "cdn-edge";
@@ -68,7 +83,10 @@ public record EdgeConfig(
                 settings.longValue("cache.max.bytes", 256L * 1024 * 1024, 1024 * 1024, Long.MAX_VALUE),
                 settings.integer("cache.max.object.bytes", 16 * 1024 * 1024, 1024, Integer.MAX_VALUE - 8),
                 settings.longValue("origin.timeout.ms", 10_000, 10, 600_000),
-                (short) settings.integer("topics.replication.factor", 1, 1, Short.MAX_VALUE));
+                (short) settings.integer("topics.replication.factor", 1, 1, Short.MAX_VALUE),
+                TlsStore.read(settings, TlsStore.KEY_STORE_PREFIX, TlsStore.Purpose.KEY_STORE),
+                TlsStore.read(settings, ORIGIN_TRUST_STORE_PREFIX, TlsStore.Purpose.TRUST_STORE),
+                PassthroughProperties.kafka(settings));
         if (!region.isEmpty() && !REGION.matcher(region).matches()) {
             settings.addProblem("region=" + region + " is invalid; accepted: lower-case letters, digits and hyphens, "
                     + "such as eu-west");
@@ -112,6 +130,11 @@ public record EdgeConfig(
         return "backbone-cdn-edge-" + region;
     }
 
+    /** Returns whether the edge serves HTTPS. */
+    public boolean tlsEnabled() {
+        return tls != null;
+    }
+
     /** Returns whether purges are consumed from Kafka. */
     public boolean kafkaEnabled() {
         return !bootstrapServers.isEmpty();
@@ -125,6 +148,9 @@ public record EdgeConfig(
                 + ", bootstrapServers=" + (bootstrapServers.isEmpty() ? "(none)" : bootstrapServers)
                 + ", adminToken=" + (adminToken.isEmpty() ? "(none: admin endpoint off)" : "(set)")
                 + ", cacheMaxBytes=" + cacheMaxBytes + ", maxObjectBytes=" + maxObjectBytes
-                + ", originTimeoutMs=" + originTimeoutMs + ", topicReplicationFactor=" + topicReplicationFactor + "]";
+                + ", originTimeoutMs=" + originTimeoutMs + ", topicReplicationFactor=" + topicReplicationFactor
+                + ", tls=" + (tls == null ? "(off)" : tls)
+                + ", originTrustStore=" + (originTrustStore == null ? "(JDK default)" : originTrustStore)
+                + ", kafkaClient=" + kafkaClient + "]";
     }
 }

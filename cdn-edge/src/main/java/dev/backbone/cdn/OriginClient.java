@@ -14,6 +14,7 @@ import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,6 +73,13 @@ final class OriginClient implements AutoCloseable {
         client.setConnectTimeout(Math.min(config.originTimeoutMs(), 5_000));
         client.setIdleTimeout(30_000);
         client.setMaxConnectionsPerDestination(256);
+        if (config.originTrustStore() != null) {
+            var tls = new SslContextFactory.Client();
+            tls.setTrustStore(config.originTrustStore().load());
+            // Jetty's default already; set here so that the origin's host name is verified against its certificate.
+            tls.setEndpointIdentificationAlgorithm("HTTPS");
+            client.setSslContextFactory(tls);
+        }
         try {
             client.start();
         } catch (Exception e) {

@@ -3,6 +3,8 @@ package dev.backbone.cdn;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -14,10 +16,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import javax.net.ssl.SSLContext;
 
 /**
- * A real HTTP origin on 127.0.0.1 for edge tests: each path responds with what its {@link Responder} returns, and every
- * request is recorded, so tests count origin fetches per path.
+ * A real HTTP origin on 127.0.0.1 for edge tests, or an HTTPS one: each path responds with what its {@link Responder}
+ * returns, and every request is recorded, so tests count origin fetches per path.
  */
 final class TestOrigin implements AutoCloseable {
 
@@ -53,14 +56,27 @@ final class TestOrigin implements AutoCloseable {
     private final Map<String, List<Received>> received = new ConcurrentHashMap<>();
 
     TestOrigin() throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 100);
+        this(null);
+    }
+
+    /** Starts an HTTPS origin with the key of {@code tls}, or an HTTP one when it is null. */
+    TestOrigin(SSLContext tls) throws IOException {
+        var address = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        if (tls == null) {
+            server = HttpServer.create(address, 100);
+        } else {
+            var https = HttpsServer.create(address, 100);
+            https.setHttpsConfigurator(new HttpsConfigurator(tls));
+            server = https;
+        }
         server.setExecutor(executor);
         server.createContext("/", this::handle);
         server.start();
     }
 
     URI uri() {
-        return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/");
+        String scheme = server instanceof HttpsServer ? "https" : "http";
+        return URI.create(scheme + "://127.0.0.1:" + server.getAddress().getPort() + "/");
     }
 
     void route(String path, Responder responder) {

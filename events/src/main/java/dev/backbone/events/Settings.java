@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * Configuration values of one service, looked up in this order: explicit overrides, environment variables, a
@@ -72,6 +74,17 @@ public final class Settings {
     /** Returns the raw value of a key, or {@code null} when it is not set. */
     public String raw(String key) {
         return values.get(key);
+    }
+
+    /** Returns every key that starts with {@code prefix}, with the prefix removed, sorted by key. */
+    public SortedMap<String, String> withPrefix(String prefix) {
+        var matching = new TreeMap<String, String>();
+        values.forEach((key, value) -> {
+            if (key.startsWith(prefix) && key.length() > prefix.length()) {
+                matching.put(key.substring(prefix.length()), value);
+            }
+        });
+        return matching;
     }
 
     public String string(String key, String defaultValue) {

@@ -8,8 +8,10 @@ import dev.backbone.cdn.CdnEdge;
 import dev.backbone.cdn.EdgeConfig;
 import dev.backbone.embedded.FreePorts;
 import dev.backbone.embedded.EmbeddedStack;
+import dev.backbone.embedded.SelfSignedCertificate;
 import dev.backbone.events.DnsRecord;
 import dev.backbone.events.Settings;
+import dev.backbone.events.TlsStore;
 import dev.backbone.events.Topics;
 import dev.backbone.ingest.FrontDoor;
 import dev.backbone.ingest.IngestConfig;
@@ -46,7 +48,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The whole Backbone stack in one JVM on the embedded default: Kafka and PostgreSQL in-process, the catalogue seeded,
  * DNS records for {@value #SITE} published, then the cache invalidator, the routing layer, the app servers, the
- * front door and the CDN edges. {@link #close()} stops everything in reverse order.
+ * front door and the CDN edges. With {@link StackOptions#tlsEnabled()} the front door and the edges serve HTTPS with a
+ * new self-signed certificate. {@link #close()} stops everything in reverse order.
  */
 public final class LocalStack implements AutoCloseable {
 
@@ -60,6 +63,8 @@ public final class LocalStack implements AutoCloseable {
     /** Regional load balancers the routing layer also runs, for regional DNS records that users add. */
     public static final List<String> REGIONAL_LOAD_BALANCERS = List.of("lb-us-east", "lb-us-west", "lb-eu-west", "lb-ap-south");
     public static final String POOL = "shop";
+    /** Validity of the self-signed certificate of a stack that serves HTTPS; a new one is made at every start. */
+    public static final Duration CERTIFICATE_VALIDITY = Duration.ofDays(30);
 
     static {
         // The readiness probe sends the Host header that names the site, which java.net.http restricts unless this
@@ -78,6 +83,8 @@ public final class LocalStack implements AutoCloseable {
     private RoutingService routing;
     private final Map<String, CdnEdge> edges = new LinkedHashMap<>();
     private final String edgeToken = StackOptions.randomToken();
+    /** {@code null} when the stack serves plain HTTP. */
+    private SelfSignedCertificate certificate;
     private StackOptions options;
     private SeedResult seed;
     private long readyAtNanos;
@@ -143,12 +150,19 @@ public final class LocalStack implements AutoCloseable {
             throw new IllegalStateException("the routing layer did not reach RUNNING within 60 s");
         }
 
+        if (options.tlsEnabled()) {
+            progress.accept("writing a self-signed certificate for localhost and 127.0.0.1 to " + options.tlsDirectory());
+            certificate = SelfSignedCertificate.forLocalhost(options.tlsDirectory(), CERTIFICATE_VALIDITY);
+        }
+
         progress.accept("starting " + options.appServers() + " app servers" + (options.redisUri().isEmpty() ? ""
                 : " with the Redis L2 cache at " + options.redisUri()));
         Map<String, Integer> edgePorts = new LinkedHashMap<>();
         EDGE_REGIONS.forEach(region -> edgePorts.put(region, FreePorts.next()));
+        // The app servers redirect static content to these URLs, so they carry the scheme the edges serve.
+        String edgeScheme = options.tlsEnabled() ? "https" : "http";
         String cdnEdges = edgePorts.entrySet().stream()
-                .map(edge -> edge.getKey() + "=http://127.0.0.1:" + edge.getValue() + "/")
+                .map(edge -> edge.getKey() + "=" + edgeScheme + "://127.0.0.1:" + edge.getValue() + "/")
                 .collect(java.util.stream.Collectors.joining(","));
         for (int i = 1; i <= options.appServers(); i++) {
             String id = "app-" + i;
@@ -160,7 +174,7 @@ public final class LocalStack implements AutoCloseable {
                     "auth.secret", options.authSecret(),
                     "edge.token", edgeToken,
                     "cdn.edges", cdnEdges,
-                    "cdn.default.edge", "http://127.0.0.1:" + edgePorts.get(EDGE_REGIONS.get(0)) + "/"), options);
+                    "cdn.default.edge", edgeScheme + "://127.0.0.1:" + edgePorts.get(EDGE_REGIONS.get(0)) + "/"), options);
             var appServer = AppServer.start(AppServerConfig.from(Settings.of(appServerSettings)), registry(id));
             started.push(appServer);
             appServers.add(appServer);
@@ -169,27 +183,40 @@ public final class LocalStack implements AutoCloseable {
         awaitAppServersAssigned();
 
         progress.accept("starting the front door");
-        frontDoor = FrontDoor.start(IngestConfig.from(Settings.of(Map.of(
+        var frontDoorSettings = new LinkedHashMap<>(Map.of(
                 "bootstrap.servers", bootstrap,
-                "http.port", String.valueOf(options.httpPort())))), registry("request-ingest"));
+                "http.port", String.valueOf(options.httpPort())));
+        if (options.rateLimitPerSecond() > 0) {
+            frontDoorSettings.put("rate.limit.per.second", String.valueOf(options.rateLimitPerSecond()));
+            if (options.rateLimitBurst() > 0) {
+                frontDoorSettings.put("rate.limit.burst", String.valueOf(options.rateLimitBurst()));
+            }
+        }
+        frontDoorSettings.putAll(keyStoreSettings());
+        frontDoor = FrontDoor.start(IngestConfig.from(Settings.of(frontDoorSettings)), registry("request-ingest"));
         started.push(frontDoor);
 
         progress.accept("starting CDN edges for " + String.join(", ", EDGE_REGIONS));
         for (String region : EDGE_REGIONS) {
-            CdnEdge edge = CdnEdge.start(EdgeConfig.of(Map.of(
+            var edgeSettings = new LinkedHashMap<>(Map.of(
                     "region", region,
                     "http.port", String.valueOf(edgePorts.get(region)),
                     "origin.url", frontDoor.uri().toString(),
                     "edge.token", edgeToken,
                     "admin.token", options.adminToken(),
-                    "bootstrap.servers", bootstrap)), registry("cdn-edge-" + region));
+                    "bootstrap.servers", bootstrap));
+            edgeSettings.putAll(keyStoreSettings());
+            if (certificate != null) {
+                edgeSettings.put(EdgeConfig.ORIGIN_TRUST_STORE_PREFIX + ".path", certificate.certificatePem().toString());
+            }
+            CdnEdge edge = CdnEdge.start(EdgeConfig.of(edgeSettings), registry("cdn-edge-" + region));
             started.push(edge);
             edges.put(region, edge);
         }
         for (CdnEdge edge : edges.values()) {
             awaitOrFail(() -> edge.awaitPurgeSubscription(Duration.ofSeconds(30)), "the CDN edge " + edge.uri() + " did not subscribe to purges");
         }
-        awaitFirstAnswer(frontDoor.uri(), Duration.ofSeconds(60));
+        awaitFirstAnswer(frontDoor.uri(), Duration.ofSeconds(60), httpClient(Duration.ofSeconds(2)));
     }
 
     /**
@@ -213,6 +240,17 @@ public final class LocalStack implements AutoCloseable {
         }
         throw new IllegalStateException("the app servers did not split the partitions of " + Topics.ROUTED_REQUESTS.name()
                 + " among themselves within 60 s");
+    }
+
+    /** Returns the {@code tls.keystore.*} settings of the self-signed certificate, or none for plain HTTP. */
+    private Map<String, String> keyStoreSettings() {
+        if (certificate == null) {
+            return Map.of();
+        }
+        return Map.of(
+                TlsStore.KEY_STORE_PREFIX + ".path", certificate.keyStore().toString(),
+                TlsStore.KEY_STORE_PREFIX + ".password", certificate.keyStorePassword(),
+                TlsStore.KEY_STORE_PREFIX + ".type", TlsStore.PKCS12);
     }
 
     /** Returns the settings plus {@code redis.uri} when the stack uses Redis; without the key a service has no L2 tier. */
@@ -256,17 +294,27 @@ public final class LocalStack implements AutoCloseable {
     }
 
     /**
-     * Polls the front door until a product read returns 200, which proves every stage of the path is up.
+     * Polls the front door over plain HTTP until a product read returns 200, which proves every stage of the path is up.
      *
      * @throws IllegalStateException naming the last response when none is 200 within {@code timeout}
      */
     public static void awaitFirstAnswer(URI frontDoorUri, Duration timeout) {
-        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        HttpRequest probe = HttpRequest.newBuilder(frontDoorUri.resolve("/products/1"))
-                .header("Host", SITE).header("X-Client-Id", "readiness-probe").timeout(Duration.ofSeconds(5)).GET().build();
+        awaitFirstAnswer(frontDoorUri, timeout, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build());
+    }
+
+    /**
+     * Polls the front door with {@code client} until a product read returns 200.
+     *
+     * @throws IllegalStateException naming the last response when none is 200 within {@code timeout}
+     */
+    public static void awaitFirstAnswer(URI frontDoorUri, Duration timeout, HttpClient client) {
         long deadline = System.nanoTime() + timeout.toNanos();
         String last = "no answer";
-        while (System.nanoTime() < deadline) {
+        for (int attempt = 1; System.nanoTime() < deadline; attempt++) {
+            // A client id per attempt, so that a low rate limit of the front door cannot hold the probe back.
+            HttpRequest probe = HttpRequest.newBuilder(frontDoorUri.resolve("/products/1"))
+                    .header("Host", SITE).header("X-Client-Id", "readiness-probe-" + attempt)
+                    .timeout(Duration.ofSeconds(5)).GET().build();
             try {
                 HttpResponse<String> response = client.send(probe, HttpResponse.BodyHandlers.ofString());
                 if (response.statusCode() == 200) {
@@ -284,6 +332,23 @@ public final class LocalStack implements AutoCloseable {
         }
         throw new IllegalStateException("GET /products/1 through the front door did not return 200 within "
                 + timeout.toSeconds() + " s; last response: " + last);
+    }
+
+    /**
+     * Returns an HTTP client for the front door and the edges: with TLS it trusts only the stack's certificate, and it
+     * verifies the host name as every {@code java.net.http} client does.
+     */
+    public HttpClient httpClient(Duration connectTimeout) {
+        var builder = HttpClient.newBuilder().connectTimeout(connectTimeout);
+        if (certificate != null) {
+            builder.sslContext(TlsStore.trustingContext(certificate.trustStore()));
+        }
+        return builder.build();
+    }
+
+    /** Returns the self-signed certificate the front door and the edges serve, or empty for plain HTTP. */
+    public java.util.Optional<SelfSignedCertificate> certificate() {
+        return java.util.Optional.ofNullable(certificate);
     }
 
     private PrometheusMeterRegistry registry(String component) {

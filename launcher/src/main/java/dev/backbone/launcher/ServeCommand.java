@@ -1,6 +1,8 @@
 package dev.backbone.launcher;
 
 import java.io.PrintStream;
+import dev.backbone.ingest.IngestConfig;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -36,6 +38,28 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--app-servers", defaultValue = "2", description = "App servers to run (default: ${DEFAULT-VALUE}).")
     int appServers;
 
+    @Option(names = "--rate-limit", paramLabel = "PER_SECOND", defaultValue = "0", description = "Requests per second "
+            + "the front door accepts from each client (X-Client-Id, else the client address); more get 429 with "
+            + "Retry-After. May be fractional, such as 0.5; 0 turns the limit off (default: ${DEFAULT-VALUE}).")
+    double rateLimit;
+
+    @Option(names = "--rate-limit-burst", paramLabel = "REQUESTS", defaultValue = "0", description = "Requests a client "
+            + "may send at once before --rate-limit applies; 0 takes the rate rounded up (default: ${DEFAULT-VALUE}).")
+    int rateLimitBurst;
+
+    @Option(names = "--tls", description = "Serve the front door and the CDN edges over HTTPS with a new self-signed "
+            + "certificate for localhost and 127.0.0.1, written to --tls-dir.")
+    boolean tls;
+
+    @Option(names = "--tls-dir", paramLabel = "DIR", description = "Directory of the self-signed certificate "
+            + "(backbone-localhost.pem) and its PKCS12 key store (default: ~/.backbone/tls).")
+    Path tlsDirectory;
+
+    /** Returns the default directory of the self-signed certificate: {@code ~/.backbone/tls}. */
+    static Path defaultTlsDirectory() {
+        return Path.of(System.getProperty("user.home"), ".backbone", "tls");
+    }
+
     @Override
     public Integer call() throws Exception {
         PrintStream out = System.out;
@@ -54,8 +78,18 @@ final class ServeCommand implements Callable<Integer> {
             System.err.println("BACKBONE_AUTH_SECRET must have at least 32 bytes; unset it to get a random one");
             return 2;
         }
+        String rateLimitProblem = rateLimitProblem(rateLimit, rateLimitBurst);
+        if (rateLimitProblem != null) {
+            System.err.println(rateLimitProblem);
+            return 2;
+        }
+        Path certificateDirectory = tls ? (tlsDirectory == null ? defaultTlsDirectory() : tlsDirectory) : null;
+        if (!tls && tlsDirectory != null) {
+            System.err.println("--tls-dir is set but --tls is not; add --tls to serve HTTPS, or remove --tls-dir");
+            return 2;
+        }
         LocalStack stack = LocalStack.start(new StackOptions(port, apiPort, adminToken, authSecret, redisUri, appServers,
-                products, categories), step -> out.println("  " + step));
+                products, categories, rateLimit, rateLimitBurst, certificateDirectory), step -> out.println("  " + step));
         ObservabilityServer observability;
         try {
             observability = ObservabilityServer.start("127.0.0.1", dashboardPort, stack);
@@ -85,11 +119,35 @@ final class ServeCommand implements Callable<Integer> {
         out.println("  auth secret        " + (generatedSecret ? authSecret + " (random; set BACKBONE_AUTH_SECRET to choose one)"
                 : "from BACKBONE_AUTH_SECRET"));
         out.println("  token (user demo)  " + stack.mintToken("demo", java.time.Duration.ofHours(24)) + " (valid 24 h)");
+        out.println("  rate limit         " + (rateLimit > 0 ? rateLimit + " requests/s per client, bursts of "
+                + (rateLimitBurst > 0 ? rateLimitBurst : (int) Math.ceil(rateLimit)) : "off (--rate-limit sets one)"));
+        String curlTrust = stack.certificate().map(certificate -> "--cacert " + certificate.certificatePem() + " ").orElse("");
+        stack.certificate().ifPresent(certificate -> out.println("  TLS certificate    " + certificate.certificatePem()
+                + " (self-signed for localhost and 127.0.0.1, valid until " + certificate.certificate().getNotAfter().toInstant()
+                + "; its key store is beside it)"));
         out.println("Try:");
-        out.println("  curl -H 'Host: " + LocalStack.SITE + "' " + stack.frontDoorUri().resolve("/products/42"));
+        out.println("  curl " + curlTrust + "-H 'Host: " + LocalStack.SITE + "' " + stack.frontDoorUri().resolve("/products/42"));
         out.println("  ./backbone dns list --api " + stack.routingApiUri());
         out.flush();
         stopped.await();
         return 0;
+    }
+
+    /** Returns what is wrong with the rate-limit options, or null when they are valid. */
+    static String rateLimitProblem(double perSecond, int burst) {
+        double min = IngestConfig.RateLimit.MIN_RATE_PER_SECOND;
+        double max = IngestConfig.RateLimit.MAX_RATE_PER_SECOND;
+        if (!(perSecond == 0 || perSecond >= min && perSecond <= max)) {
+            return "--rate-limit=" + perSecond + " is out of range; accepted: 0 (no limit) or requests per second from "
+                    + min + " to " + max;
+        }
+        if (burst < 0 || burst > IngestConfig.RateLimit.MAX_BURST) {
+            return "--rate-limit-burst=" + burst + " is out of range; accepted: 0 (the rate rounded up) or 1 to "
+                    + IngestConfig.RateLimit.MAX_BURST;
+        }
+        if (perSecond == 0 && burst > 0) {
+            return "--rate-limit-burst is set but --rate-limit is not; add --rate-limit, such as --rate-limit 10";
+        }
+        return null;
     }
 }

@@ -17,10 +17,14 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,19 +85,19 @@ public final class FrontDoor implements AutoCloseable {
         var frontDoor = new FrontDoor(config, server, producer, deadLetterProducer, listener, pending, kafkaMeters);
         try {
             listener.start(Duration.ofSeconds(30));
-            var httpConfig = new HttpConfiguration();
-            httpConfig.setSendServerVersion(false);
-            server.setErrorHandler(new JsonErrorHandler(httpConfig.getRequestHeaderSize()));
-            var connector = new ServerConnector(server, new HttpConnectionFactory(httpConfig));
-            connector.setHost(config.httpHost());
-            connector.setPort(config.httpPort());
-            server.addConnector(connector);
-            server.setHandler(new FrontDoorHandler(config, producer, pending, registry));
+            // The JSON error handler answers the requests that Jetty rejects before any handler runs (431, 414, bad URIs).
+            server.setErrorHandler(new JsonErrorHandler(new HttpConfiguration().getRequestHeaderSize()));
+            server.addConnector(connector(server, config));
+            server.setHandler(new FrontDoorHandler(config, producer, pending, registry, rateLimiter(config, registry)));
             server.start();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             frontDoor.close();
             throw new IllegalStateException("interrupted while starting the front door", e);
+        } catch (IllegalStateException e) {
+            // A key store that changed or went missing since the configuration was read; the message names the key.
+            frontDoor.close();
+            throw e;
         } catch (Exception e) {
             frontDoor.close();
             throw new IllegalStateException("cannot start the front door on " + config.httpHost() + ":" + config.httpPort()
@@ -103,13 +107,48 @@ public final class FrontDoor implements AutoCloseable {
                 .description("requests published and awaiting their answer").register(registry);
         Gauge.builder("backbone.ingest.unmatched.responses", pending, PendingRequests::unmatchedResponses)
                 .description("answers that arrived after their request timed out, or twice").register(registry);
-        log.info("Front door {} listening on {} (reply partition {} of {})", config.ingestId(), frontDoor.uri(),
-                config.replyPartition(), Topics.RESPONSES.name());
+        log.info("Front door {} listening on {} (reply partition {} of {}, rate limit {})", config.ingestId(), frontDoor.uri(),
+                config.replyPartition(), Topics.RESPONSES.name(), config.rateLimit().enabled() ? config.rateLimit() : "off");
         return frontDoor;
     }
 
-    private static Map<String, Object> producerConfig(IngestConfig config, String clientId) {
-        return Map.of(
+    /** Returns the HTTP connector, or the HTTPS one when {@code tls.keystore.path} is set. */
+    private static ServerConnector connector(Server server, IngestConfig config) {
+        var httpConfig = new HttpConfiguration();
+        httpConfig.setSendServerVersion(false);
+        ServerConnector connector;
+        if (config.tlsEnabled()) {
+            var tls = new SslContextFactory.Server();
+            tls.setKeyStore(config.tls().load());
+            tls.setKeyStorePassword(config.tls().password());
+            // The Host header names the site that DNS resolves (shop.example.com), not the name in the certificate, so
+            // Jetty's check that the two match is off.
+            var secure = new SecureRequestCustomizer();
+            secure.setSniHostCheck(false);
+            httpConfig.addCustomizer(secure);
+            connector = new ServerConnector(server, new SslConnectionFactory(tls, HttpVersion.HTTP_1_1.asString()),
+                    new HttpConnectionFactory(httpConfig));
+        } else {
+            connector = new ServerConnector(server, new HttpConnectionFactory(httpConfig));
+        }
+        connector.setHost(config.httpHost());
+        connector.setPort(config.httpPort());
+        return connector;
+    }
+
+    /** Returns the rate limiter with its gauge, or null when the rate limit is off. */
+    private static ClientRateLimiter rateLimiter(IngestConfig config, MeterRegistry registry) {
+        if (!config.rateLimit().enabled()) {
+            return null;
+        }
+        var limiter = new ClientRateLimiter(config.rateLimit(), System::nanoTime);
+        Gauge.builder("backbone.ingest.rate.limit.clients", limiter, ClientRateLimiter::trackedClients)
+                .description("clients with a rate-limit bucket, at most rate.limit.max.clients").register(registry);
+        return limiter;
+    }
+
+    static Map<String, Object> producerConfig(IngestConfig config, String clientId) {
+        return config.kafkaClient().applyTo(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
                 ProducerConfig.CLIENT_ID_CONFIG, clientId,
                 ProducerConfig.ACKS_CONFIG, "all",
@@ -117,16 +156,16 @@ public final class FrontDoor implements AutoCloseable {
                 ProducerConfig.LINGER_MS_CONFIG, 1,
                 ProducerConfig.MAX_BLOCK_MS_CONFIG, config.kafkaTimeoutMs(),
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) config.kafkaTimeoutMs(),
-                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) config.kafkaTimeoutMs() + 1);
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) config.kafkaTimeoutMs() + 1));
     }
 
-    private static Map<String, Object> consumerConfig(IngestConfig config) {
-        return Map.of(
+    static Map<String, Object> consumerConfig(IngestConfig config) {
+        return config.kafkaClient().applyTo(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
                 ConsumerConfig.CLIENT_ID_CONFIG, "backbone-" + config.ingestId() + "-responses",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100,
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted"));
     }
 
     private static QueuedThreadPool threadPool() {
@@ -144,10 +183,10 @@ public final class FrontDoor implements AutoCloseable {
         return false;
     }
 
-    /** Returns the base URI clients call, such as {@code http://127.0.0.1:8080/}. */
+    /** Returns the base URI clients call, such as {@code http://127.0.0.1:8080/}, or {@code https://…} with TLS. */
     public URI uri() {
         var connector = (ServerConnector) server.getConnectors()[0];
-        return URI.create("http://" + config.httpHost() + ":" + connector.getLocalPort() + "/");
+        return URI.create((config.tlsEnabled() ? "https" : "http") + "://" + config.httpHost() + ":" + connector.getLocalPort() + "/");
     }
 
     /** Returns the bound port, useful when {@code http.port} was 0. */

@@ -3,8 +3,10 @@ package dev.backbone.ingest;
 import dev.backbone.events.ClientRequest;
 import dev.backbone.events.ClientResponse;
 import dev.backbone.events.Topics;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -33,7 +35,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Turns every HTTP request, whatever its method and path, into a {@link ClientRequest} on
  * {@code backbone.client-requests} and returns the matching {@link ClientResponse} as the HTTP response. A request gets its
- * response only after Kafka acknowledged it (acks=all); a send that fails is answered 503 with {@code Retry-After}.
+ * response only after Kafka acknowledged it (acks=all); a send that fails is answered 503 with {@code Retry-After}. With a
+ * rate limit, a client over it gets 429 with {@code Retry-After} before anything is read or published.
  */
 final class FrontDoorHandler extends Handler.Abstract {
 
@@ -50,18 +53,36 @@ final class FrontDoorHandler extends Handler.Abstract {
     private final PendingRequests pending;
     private final MeterRegistry registry;
     private final Map<String, Timer> timersByStatusClass = new ConcurrentHashMap<>();
+    /** {@code null} when the rate limit is off. */
+    private final ClientRateLimiter rateLimiter;
+    private final Counter rateLimited;
 
-    FrontDoorHandler(IngestConfig config, Producer<String, ClientRequest> producer, PendingRequests pending, MeterRegistry registry) {
+    FrontDoorHandler(IngestConfig config, Producer<String, ClientRequest> producer, PendingRequests pending,
+                     MeterRegistry registry, ClientRateLimiter rateLimiter) {
         this.config = config;
         this.producer = producer;
         this.pending = pending;
         this.registry = registry;
+        this.rateLimiter = rateLimiter;
+        this.rateLimited = Counter.builder("backbone.ingest.rate.limited")
+                .description("requests rejected with 429 because their client exceeded rate.limit.per.second")
+                .register(registry);
     }
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         long startedNanos = System.nanoTime();
         String requestId = UUID.randomUUID().toString();
+        if (rateLimiter != null) {
+            String clientId = clientIdOf(request);
+            // An invalid client id is rejected with 400 later and gets no bucket, so it cannot fill the limiter.
+            long waitNanos = RequestValidation.isValidClientId(clientId) ? rateLimiter.tryAcquire(clientId) : 0;
+            if (waitNanos > 0) {
+                rateLimited.increment();
+                write(response, callback, tooManyRequests(requestId, clientId, waitNanos), startedNanos);
+                return true;
+            }
+        }
         long declaredLength = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
         if (declaredLength > config.maxBodyBytes()) {
             write(response, callback, tooLarge(requestId, declaredLength), startedNanos);
@@ -113,7 +134,7 @@ final class FrontDoorHandler extends Handler.Abstract {
             throw new BadRequestException("missing Host header; name the site, such as 'Host: shop.example.com'",
                     Map.of("field", "Host", "accepted", "a host name, such as shop.example.com"));
         }
-        String clientId = headerOrDefault(fields.get("X-Client-Id"), "ip-" + Request.getRemoteAddr(request).replace(':', '.'));
+        String clientId = clientIdOf(request);
         String region = headerOrDefault(fields.get("X-Client-Region"), config.defaultRegion());
         String country = headerOrDefault(fields.get("X-Client-Country"), config.defaultCountry());
         if (!RequestValidation.isValidClientId(clientId)) {
@@ -135,6 +156,11 @@ final class FrontDoorHandler extends Handler.Abstract {
         return new ClientRequest(ClientRequest.SCHEMA_VERSION, requestId, clientId, region, country, host,
                 request.getMethod().toUpperCase(Locale.ROOT), path == null || path.isEmpty() ? "/" : path, query, headers,
                 decodeBody(body), config.ingestId(), config.replyPartition(), now, now + config.responseTimeoutMs());
+    }
+
+    /** Returns the client id: the {@code X-Client-Id} header, or one derived from the client address. */
+    private static String clientIdOf(Request request) {
+        return headerOrDefault(request.getHeaders().get("X-Client-Id"), "ip-" + Request.getRemoteAddr(request).replace(':', '.'));
     }
 
     private static String decodeBody(byte[] body) throws BadRequestException {
@@ -183,6 +209,25 @@ final class FrontDoorHandler extends Handler.Abstract {
 
     private String bodyLimit() {
         return "a body of at most " + config.maxBodyBytes() + " bytes";
+    }
+
+    private ClientResponse tooManyRequests(String requestId, String clientId, long waitNanos) {
+        var limit = rateLimiter.limit();
+        long retryAfter = ClientRateLimiter.retryAfterSeconds(waitNanos);
+        String rate = BigDecimal.valueOf(limit.ratePerSecond()).stripTrailingZeros().toPlainString();
+        String message = "client '" + clientId + "' exceeded the rate limit of " + rate + " requests per second with "
+                + "bursts of up to " + limit.burst() + " (rate.limit.per.second, rate.limit.burst); retry after "
+                + retryAfter + " s";
+        var base = ClientResponse.error(requestId, 429, "too_many_requests", message, Map.of(
+                        "client", clientId,
+                        "ratePerSecond", rate,
+                        "burst", Integer.toString(limit.burst()),
+                        "retryAfterSeconds", Long.toString(retryAfter)),
+                config.ingestId(), System.currentTimeMillis());
+        var headers = new HashMap<>(base.headers());
+        headers.put("retry-after", Long.toString(retryAfter));
+        return new ClientResponse(ClientResponse.SCHEMA_VERSION, requestId, 429, headers, base.body(), base.servedBy(),
+                base.answeredAtMs());
     }
 
     private ClientResponse unavailable(String requestId, String message) {

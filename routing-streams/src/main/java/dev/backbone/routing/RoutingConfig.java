@@ -1,5 +1,6 @@
 package dev.backbone.routing;
 
+import dev.backbone.events.PassthroughProperties;
 import dev.backbone.events.Settings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -85,6 +86,9 @@ import org.apache.kafka.streams.StreamsConfig;
  * @param adminToken                  bearer token of the admin endpoints ({@code admin.token}, at least
  *                                    {@value AdminToken#MIN_LENGTH} characters; default null, and the admin
  *                                    endpoints answer 403)
+ * @param kafkaClient                 properties passed to Kafka Streams, which hands them to its clients, and to the
+ *                                    admin client and side producer: each {@code kafka.*} key, such as
+ *                                    {@code kafka.security.protocol}. They apply on top of the properties above
  */
 public record RoutingConfig(
         String bootstrapServers,
@@ -115,7 +119,8 @@ public record RoutingConfig(
         String restHost,
         int restPort,
         String applicationServer,
-        AdminToken adminToken) {
+        AdminToken adminToken,
+        PassthroughProperties kafkaClient) {
 
     public static final String SERVICE_NAME = "routing-streams";
     public static final String DEFAULT_APPLICATION_ID = "backbone-routing";
@@ -193,6 +198,7 @@ public record RoutingConfig(
         int restPort = settings.integer("rest.port", DEFAULT_REST_PORT, 0, 65_535);
         String applicationServer = settings.string("application.server", null);
         AdminToken adminToken = adminToken(settings);
+        PassthroughProperties kafkaClient = PassthroughProperties.kafka(settings);
         var poolSettings = new TreeMap<String, PoolSettings>();
         for (String pool : settings.list("lb.pools", List.of(lbPool))) {
             poolSettings.put(pool, poolSettings(settings, "pool." + pool + ".", defaultPoolSettings));
@@ -236,7 +242,7 @@ public record RoutingConfig(
                 LbRole.valueOf(lbRole.toUpperCase(Locale.ROOT)), lbStandbyTakeoverMs, heartbeatTimeoutMs,
                 heartbeatRiseCount, heartbeatCheckIntervalMs, heartbeatMaxAgeMs, dnsNegativeTtlMs, maxEntriesPerClient,
                 purgeIntervalMs, traceRetentionMs, defaultPoolSettings, poolSettings, maglevTableSize, createTopics,
-                (short) replicationFactor, restHost, restPort, applicationServer, adminToken);
+                (short) replicationFactor, restHost, restPort, applicationServer, adminToken, kafkaClient);
     }
 
     /**
@@ -332,7 +338,7 @@ public record RoutingConfig(
 
     /**
      * Returns the Kafka Streams configuration: ids, state directory, commit interval, the dead-letter exception
-     * handlers, and explicit naming of every internal topic enforced.
+     * handlers, explicit naming of every internal topic enforced, and the {@code kafka.*} properties on top.
      */
     public Properties streamsProperties() {
         var props = new Properties();
@@ -350,6 +356,6 @@ public record RoutingConfig(
         props.put(StreamsConfig.producerPrefix(ProducerConfig.ACKS_CONFIG), "all");
         // Kafka Streams lingers 100 ms by default, which would add up to 100 ms to every routed request.
         props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 2);
-        return props;
+        return kafkaClient.applyTo(props);
     }
 }

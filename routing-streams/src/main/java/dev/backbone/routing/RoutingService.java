@@ -63,6 +63,20 @@ public final class RoutingService implements AutoCloseable {
         this.heartbeats = heartbeats;
     }
 
+    static Map<String, Object> adminConfig(RoutingConfig config) {
+        return config.kafkaClient().applyTo(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()));
+    }
+
+    /** Returns the configuration of the producer of DNS admin writes, heartbeats and dead letters. */
+    static Map<String, Object> sideProducerConfig(RoutingConfig config) {
+        return config.kafkaClient().applyTo(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
+                ProducerConfig.CLIENT_ID_CONFIG, config.applicationId() + "-side-producer",
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+                ProducerConfig.LINGER_MS_CONFIG, 5));
+    }
+
     /**
      * Creates missing topics when {@code topics.create} is set, binds the REST API, then starts Kafka Streams and the
      * load-balancer heartbeats. Returns without waiting for Kafka Streams to reach RUNNING (see
@@ -72,17 +86,13 @@ public final class RoutingService implements AutoCloseable {
      */
     public static RoutingService start(RoutingConfig config, MeterRegistry registry) {
         if (config.createTopics()) {
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()))) {
+            try (Admin admin = Admin.create(adminConfig(config))) {
                 TopicAdmin.ensureTopics(admin, List.of(Topics.CLIENT_REQUESTS, Topics.DNS_RECORDS, Topics.LB_HEARTBEATS,
                         Topics.ROUTED_REQUESTS, Topics.RESPONSES, Topics.DEAD_LETTERS), config.topicReplicationFactor());
             }
         }
-        Producer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
-                ProducerConfig.CLIENT_ID_CONFIG, config.applicationId() + "-side-producer",
-                ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.LINGER_MS_CONFIG, 5), new ByteArraySerializer(), new ByteArraySerializer());
+        Producer<byte[], byte[]> producer = new KafkaProducer<>(sideProducerConfig(config), new ByteArraySerializer(),
+                new ByteArraySerializer());
         DeadLetterSink deadLetters = (key, letter, headers) -> producer.send(DeadLetters.toRecord(key, letter, headers),
                 (metadata, error) -> {
                     if (error != null) {

@@ -194,4 +194,32 @@ class RoutingConfigTest {
                 "state.dir", stateDir.toString(), "trace.retention.ms", "999"))))
                 .hasMessageContaining("trace.retention.ms");
     }
+
+    @Test
+    void kafkaKeysReachStreamsAdminAndSideProducer() {
+        var config = RoutingConfig.from(Settings.of(Map.of("bootstrap.servers", "broker:9093",
+                "state.dir", stateDir.toString(),
+                "kafka.security.protocol", "SASL_SSL",
+                "kafka.sasl.mechanism", "SCRAM-SHA-256",
+                "kafka.sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required "
+                        + "username=\"routing\" password=\"r0uting-pw\";")));
+
+        var streams = config.streamsProperties();
+        assertThat(streams.get("security.protocol")).isEqualTo("SASL_SSL");
+        assertThat(streams.get("sasl.mechanism")).isEqualTo("SCRAM-SHA-256");
+        assertThat((String) streams.get("sasl.jaas.config")).contains("r0uting-pw");
+        for (Map<String, Object> client : List.of(RoutingService.adminConfig(config), RoutingService.sideProducerConfig(config))) {
+            assertThat(client).containsEntry("security.protocol", "SASL_SSL");
+            assertThat(client).containsEntry("sasl.mechanism", "SCRAM-SHA-256");
+            assertThat(client).containsEntry("bootstrap.servers", "broker:9093");
+        }
+        assertThat(config.toString()).doesNotContain("r0uting-pw");
+    }
+
+    @Test
+    void kafkaApplicationIdRejected() {
+        assertThatThrownBy(() -> RoutingConfig.from(Settings.of(Map.of("bootstrap.servers", "broker:9093",
+                "state.dir", stateDir.toString(), "kafka.application.id", "other"))))
+                .hasMessageContaining("kafka.application.id cannot be set, because set application.id of routing-streams instead");
+    }
 }
