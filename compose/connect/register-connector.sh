@@ -10,7 +10,7 @@ attempt=0
 until curl -fsS -o /dev/null "$connect_url/connectors"; do
   attempt=$((attempt + 1))
   if [ "$attempt" -ge 90 ]; then
-    echo "Kafka Connect at $connect_url did not respond within 180 s" >&2
+    echo "Timed out after 180 s waiting for Kafka Connect at $connect_url; see: docker compose logs connect" >&2
     exit 1
   fi
   sleep 2
@@ -23,7 +23,7 @@ case "$status" in
     echo "Registered the connector backbone-postgres"
     ;;
   409)
-    # POST never changes an existing connector; a changed file has to be applied by hand.
+    # POST never changes an existing connector, so a changed file has to be applied by hand.
     echo "The connector backbone-postgres is already registered. To apply a changed configuration, PUT its config" \
       "object to $connect_url/connectors/backbone-postgres/config"
     ;;

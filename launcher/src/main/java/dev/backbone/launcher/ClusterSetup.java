@@ -99,16 +99,16 @@ public final class ClusterSetup {
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions, READ_TIMEOUT);
-            byte[] wanted = key.getBytes(StandardCharsets.UTF_8);
+            byte[] expectedKey = key.getBytes(StandardCharsets.UTF_8);
             boolean present = false;
             long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
             while (partitions.stream().anyMatch(p -> consumer.position(p, READ_TIMEOUT) < end.get(p))) {
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException(Topics.DNS_RECORDS.name() + " was not read to its end within "
-                            + READ_TIMEOUT.toSeconds() + " s");
+                    throw new IllegalStateException("timed out after " + READ_TIMEOUT.toSeconds() + " s reading "
+                            + Topics.DNS_RECORDS.name() + " to its end; check that every broker is up");
                 }
                 for (var consumed : consumer.poll(Duration.ofMillis(500))) {
-                    if (java.util.Arrays.equals(consumed.key(), wanted)) {
+                    if (java.util.Arrays.equals(consumed.key(), expectedKey)) {
                         present = consumed.value() != null;
                     }
                 }
@@ -129,7 +129,8 @@ public final class ClusterSetup {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while writing the DNS record " + record.key(), e);
         } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("cannot write the DNS record " + record.key() + ": " + e, e);
+            throw new IllegalStateException("writing the DNS record " + record.key() + " failed: " + e
+                    + "; check that every broker is up", e);
         }
     }
 }

@@ -33,7 +33,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(EmbeddedStackExtension.class)
 class ClusterSetupIT {
 
-    /** Each test names a site of its own, because the tests share one broker. */
+    /** Returns a configuration for a site of the test's own, because the tests share one broker. */
     private static ClusterSetupConfig config(EmbeddedStack stack, String site) {
         return ClusterSetupConfig.from(Settings.of(Map.of(
                 "bootstrap.servers", stack.bootstrapServers(),
@@ -96,7 +96,7 @@ class ClusterSetupIT {
             consumer.seekToBeginning(List.of(partition));
             long end = consumer.endOffsets(List.of(partition)).get(partition);
             DnsRecord last = null;
-            // Bounded: the topic holds a few records, and each poll waits at most one second.
+            // Bounded: the topic contains a few records, and each poll waits at most one second.
             for (int poll = 0; poll < 30 && consumer.position(partition) < end; poll++) {
                 for (var consumed : consumer.poll(Duration.ofSeconds(1))) {
                     if (key.equals(consumed.key())) {

@@ -51,7 +51,7 @@ import org.yaml.snakeyaml.Yaml;
  * scrape targets are exactly the services' metrics ports.
  *
  * <p>Compose variable interpolation is resolved with the defaults written in the file ({@code ${NAME:-default}}), as a
- * run without a {@code .env} file sees it.
+ * run without a {@code .env} file resolves it.
  */
 final class ComposeDriftChecker {
 
@@ -137,7 +137,7 @@ final class ComposeDriftChecker {
                 connectors.put(file.getFileName().toString(), Json.mapper().readTree(file.toFile()));
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the connector files in " + composeDir.resolve("connect"), e);
+            throw new UncheckedIOException("failed to read the connector files in " + composeDir.resolve("connect"), e);
         }
         return new ComposeDriftChecker(yaml(composeDir.resolve("docker-compose.yml")),
                 yaml(composeDir.resolve("prometheus/prometheus.yml")), connectors, loggingVariables());
@@ -148,7 +148,7 @@ final class ComposeDriftChecker {
         try {
             return parseYaml(Files.readString(file, StandardCharsets.UTF_8));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file, e);
+            throw new UncheckedIOException("failed to read " + file, e);
         }
     }
 
@@ -177,11 +177,11 @@ final class ComposeDriftChecker {
             }
             return names;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read logback.xml", e);
+            throw new UncheckedIOException("failed to read logback.xml", e);
         }
     }
 
-    /** Runs every check and returns the problems found, one sentence each; empty when files and code agree. */
+    /** Runs every check and returns the problems found, one sentence each, or an empty list when files and code agree. */
     List<String> problems() {
         problems.clear();
         environments.clear();
@@ -336,7 +336,7 @@ final class ComposeDriftChecker {
                     ports.add(new Integer[] {parts.length == 1 ? null : Integer.valueOf(parts[parts.length - 2]), container});
                 }
             } catch (NumberFormatException e) {
-                problems.add(service + ": cannot read the port mapping " + entry + "; write HOST_IP:HOST_PORT:CONTAINER_PORT");
+                problems.add(service + ": invalid port mapping " + entry + "; write HOST_IP:HOST_PORT:CONTAINER_PORT");
             }
         }
         return ports;

@@ -34,7 +34,7 @@ import org.testcontainers.utility.DockerImageName;
  * The request path against Kafka, PostgreSQL with logical decoding and Redis in containers, with every service in this
  * JVM ({@link LocalStack#startOn}): a product read through the front door equals its PostgreSQL row, and an SQL update
  * is visible through the front door once change data capture has evicted the cached copies. It runs with
- * {@code -Pcontainers} and is skipped with a message where no Docker engine answers, unless
+ * {@code -Pcontainers} and is skipped with a message where no Docker engine is reachable, unless
  * {@code backbone.docker.required} is true. {@link RequestPathIT} makes the same checks on the in-process Kafka and
  * PostgreSQL in the default build.
  */
@@ -51,7 +51,7 @@ class ContainersRequestPathIT {
     private static final String USER = "postgres";
     private static final String PASSWORD = "backbone";
 
-    static final String SKIP_MESSAGE = "No Docker engine answers, so ContainersRequestPathIT is skipped; RequestPathIT "
+    static final String SKIP_MESSAGE = "No Docker engine is reachable, so ContainersRequestPathIT is skipped; RequestPathIT "
             + "runs the same checks on the in-process Kafka and PostgreSQL. Start a Docker engine to run it, or set "
             + "-Dbackbone.docker.required=true to make a missing engine fail the build.";
 
@@ -67,7 +67,7 @@ class ContainersRequestPathIT {
         dockerAvailable = DockerClientFactory.instance().isDockerAvailable();
         if (!dockerAvailable) {
             if (Boolean.getBoolean("backbone.docker.required")) {
-                fail("backbone.docker.required is true, but no Docker engine answers");
+                fail("backbone.docker.required is true, but no Docker engine is reachable; start one or set it to false");
             }
             log.warn(SKIP_MESSAGE);
             return;
