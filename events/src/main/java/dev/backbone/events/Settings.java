@@ -8,13 +8,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Configuration values of one service, looked up in this order: explicit overrides, environment variables, a
@@ -22,13 +26,19 @@ import java.util.TreeMap;
  * environment variable {@code BACKBONE_HEARTBEAT_INTERVAL_MS}.
  *
  * <p>Typed getters never throw: an invalid value is recorded and the default returned, so that a service can read
- * every key and then call {@link #requireValid()} once to report every problem together. Not thread-safe; read
+ * every key and then call {@link #requireValid(String)} once to report every problem together. Not thread-safe; read
  * configuration on one thread at start-up.
+ *
+ * <p>Every getter, {@link #raw(String)} included, records the key it looked up, so that {@link #keysRead()} lists the
+ * keys a configuration record reads. Checks of deployment files use it to find keys that no code reads, such as a
+ * misspelled environment variable.
  */
 public final class Settings {
 
     private final Map<String, String> values;
     private final List<String> problems = new ArrayList<>();
+    private final Set<String> keysRead = new LinkedHashSet<>();
+    private final Set<String> requiredKeys = new LinkedHashSet<>();
 
     private Settings(Map<String, String> values) {
         this.values = values;
@@ -73,6 +83,12 @@ public final class Settings {
 
     /** Returns the raw value of a key, or {@code null} when it is not set. */
     public String raw(String key) {
+        return lookUp(key);
+    }
+
+    /** Returns the value of a key and records that the key was read. */
+    private String lookUp(String key) {
+        keysRead.add(key);
         return values.get(key);
     }
 
@@ -87,8 +103,23 @@ public final class Settings {
         return matching;
     }
 
+    /** Returns every key looked up so far, by any getter or {@link #raw(String)}, in the order of the first look-up. */
+    public Set<String> keysRead() {
+        return Collections.unmodifiableSet(new LinkedHashSet<>(keysRead));
+    }
+
+    /** Returns the keys looked up through {@link #requiredString(String, String)}, whether they were set or not. */
+    public Set<String> requiredKeys() {
+        return Collections.unmodifiableSet(new LinkedHashSet<>(requiredKeys));
+    }
+
+    /** Returns every key that has a value, from any source. */
+    public Set<String> keysSet() {
+        return Collections.unmodifiableSet(new TreeSet<>(values.keySet()));
+    }
+
     public String string(String key, String defaultValue) {
-        String value = values.get(key);
+        String value = lookUp(key);
         if (value == null) {
             return defaultValue;
         }
@@ -101,7 +132,8 @@ public final class Settings {
 
     /** Returns a required text value; a missing one is recorded as a problem and an empty string returned. */
     public String requiredString(String key, String hint) {
-        String value = values.get(key);
+        requiredKeys.add(key);
+        String value = lookUp(key);
         if (value == null || value.isBlank()) {
             problems.add(key + " is required: " + hint);
             return "";
@@ -114,7 +146,7 @@ public final class Settings {
     }
 
     public long longValue(String key, long defaultValue, long min, long max) {
-        String value = values.get(key);
+        String value = lookUp(key);
         if (value == null) {
             return defaultValue;
         }
@@ -132,7 +164,7 @@ public final class Settings {
     }
 
     public double doubleValue(String key, double defaultValue, double min, double max) {
-        String value = values.get(key);
+        String value = lookUp(key);
         if (value == null) {
             return defaultValue;
         }
@@ -150,7 +182,7 @@ public final class Settings {
     }
 
     public boolean bool(String key, boolean defaultValue) {
-        String value = values.get(key);
+        String value = lookUp(key);
         if (value == null) {
             return defaultValue;
         }
@@ -166,7 +198,7 @@ public final class Settings {
 
     /** Returns a comma-separated list with blank items dropped. */
     public List<String> list(String key, List<String> defaultValue) {
-        String value = values.get(key);
+        String value = lookUp(key);
         if (value == null) {
             return defaultValue;
         }
@@ -175,7 +207,7 @@ public final class Settings {
 
     /** Returns one of the accepted values, compared case-insensitively and returned in the case given in {@code accepted}. */
     public String oneOf(String key, String defaultValue, List<String> accepted) {
-        String value = values.get(key);
+        String value = lookUp(key);
         if (value == null) {
             return defaultValue;
         }

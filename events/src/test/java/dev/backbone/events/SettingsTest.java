@@ -50,4 +50,18 @@ class SettingsTest {
     void listDropsBlankItems() {
         assertThat(Settings.of(Map.of("k", " a, ,b ,")).list("k", List.of())).containsExactly("a", "b");
     }
+
+    @Test
+    void keysReadListsEveryLookedUpKey() {
+        Settings settings = Settings.load(null, Map.of("BACKBONE_HTTP_PORT", "2222", "BACKBONE_HTTP_PROT", "1"), Map.of());
+
+        settings.integer("http.port", 0, 0, 65535);
+        settings.raw("admin.token");
+        settings.list("lb.addresses", List.of());
+        settings.requiredString("bootstrap.servers", "the bootstrap servers");
+
+        assertThat(settings.keysRead()).containsExactly("http.port", "admin.token", "lb.addresses", "bootstrap.servers");
+        assertThat(settings.requiredKeys()).containsExactly("bootstrap.servers");
+        assertThat(settings.keysSet()).containsExactly("http.port", "http.prot");
+    }
 }

@@ -6,12 +6,14 @@ import dev.backbone.appserver.AppServerConfig;
 import dev.backbone.appserver.TokenSigner;
 import dev.backbone.cdn.CdnEdge;
 import dev.backbone.cdn.EdgeConfig;
+import dev.backbone.embedded.EmbeddedPostgresServer;
 import dev.backbone.embedded.FreePorts;
 import dev.backbone.embedded.EmbeddedStack;
 import dev.backbone.embedded.SelfSignedCertificate;
 import dev.backbone.events.DnsRecord;
 import dev.backbone.events.Settings;
 import dev.backbone.events.TlsStore;
+import dev.backbone.events.TopicAdmin;
 import dev.backbone.events.Topics;
 import dev.backbone.ingest.FrontDoor;
 import dev.backbone.ingest.IngestConfig;
@@ -38,6 +40,8 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -48,7 +52,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The whole Backbone stack in one JVM on the embedded default: Kafka and PostgreSQL in-process, the catalogue seeded,
  * DNS records for {@value #SITE} published, then the cache invalidator, the routing layer, the app servers, the
- * front door and the CDN edges. With {@link StackOptions#tlsEnabled()} the front door and the edges serve HTTPS with a
+ * front door and the CDN edges. {@link #startOn} runs the same services against a Kafka cluster and PostgreSQL
+ * outside this JVM instead. With {@link StackOptions#tlsEnabled()} the front door and the edges serve HTTPS with a
  * new self-signed certificate. {@link #close()} stops everything in reverse order.
  */
 public final class LocalStack implements AutoCloseable {
@@ -77,7 +82,7 @@ public final class LocalStack implements AutoCloseable {
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private final Map<String, PrometheusMeterRegistry> registries = new LinkedHashMap<>();
     private final List<AppServer> appServers = new ArrayList<>();
-    private EmbeddedStack embedded;
+    private ExternalServices services;
     private HikariDataSource dataSource;
     private FrontDoor frontDoor;
     private RoutingService routing;
@@ -99,10 +104,24 @@ public final class LocalStack implements AutoCloseable {
      * @throws IllegalStateException when a component cannot start; everything started so far is stopped first
      */
     public static LocalStack start(StackOptions options, java.util.function.Consumer<String> progress) {
+        return startOn(null, options, progress);
+    }
+
+    /**
+     * Starts every service against {@code services}, or against an in-process Kafka broker and PostgreSQL when it is
+     * null, and waits until a request through the front door gets a 200 response. On external services it first
+     * creates the missing topics with their replication factor, and migrates and seeds the database, which is safe to
+     * repeat.
+     *
+     * @param progress receives one line per start-up step
+     * @throws IllegalStateException when a component cannot start; everything started so far is stopped first
+     */
+    public static LocalStack startOn(ExternalServices services, StackOptions options,
+                                     java.util.function.Consumer<String> progress) {
         var stack = new LocalStack();
         long startedAt = System.nanoTime();
         try {
-            stack.startAll(options, progress);
+            stack.startAll(services, options, progress);
         } catch (RuntimeException e) {
             stack.close();
             throw e;
@@ -111,15 +130,26 @@ public final class LocalStack implements AutoCloseable {
         return stack;
     }
 
-    private void startAll(StackOptions options, java.util.function.Consumer<String> progress) {
+    private void startAll(ExternalServices external, StackOptions options, java.util.function.Consumer<String> progress) {
         this.options = options;
-        progress.accept("starting PostgreSQL and Kafka (in-process)");
-        embedded = EmbeddedStack.start();
-        started.push(embedded);
-        String bootstrap = embedded.bootstrapServers();
+        if (external == null) {
+            progress.accept("starting PostgreSQL and Kafka (in-process)");
+            EmbeddedStack embedded = EmbeddedStack.start();
+            started.push(embedded);
+            services = new ExternalServices(embedded.bootstrapServers(), (short) 1, "127.0.0.1", embedded.postgres().port(),
+                    EmbeddedPostgresServer.DATABASE, EmbeddedPostgresServer.USER, "");
+        } else {
+            progress.accept("creating the topics on " + external.bootstrapServers());
+            services = external;
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, external.bootstrapServers()))) {
+                TopicAdmin.ensureTopics(admin, Topics.all(), external.topicReplicationFactor());
+            }
+        }
+        String bootstrap = services.bootstrapServers();
+        String replicationFactor = String.valueOf(services.topicReplicationFactor());
 
         progress.accept("migrating the schema and seeding " + options.products() + " products in " + options.categories() + " categories");
-        dataSource = Database.pool(embedded.postgres().jdbcUrl(), 8);
+        dataSource = Database.pool(services.jdbcUrl(), 8);
         started.push(dataSource);
         Database.migrate(dataSource);
         seed = CatalogueSeeder.seed(dataSource, options.categories(), options.products(), 42L);
@@ -129,7 +159,12 @@ public final class LocalStack implements AutoCloseable {
         Path offsets = tempDir("backbone-offsets-").resolve("offsets.dat");
         var invalidatorSettings = withRedis(Map.of(
                 "bootstrap.servers", bootstrap,
-                "database.port", String.valueOf(embedded.postgres().port()),
+                "topics.replication.factor", replicationFactor,
+                "database.hostname", services.databaseHost(),
+                "database.port", String.valueOf(services.databasePort()),
+                "database.dbname", services.databaseName(),
+                "database.user", services.databaseUser(),
+                "database.password", services.databasePassword(),
                 "offset.storage.file", offsets.toString()), options);
         var invalidator = CacheInvalidator.start(CacheInvalidatorConfig.from(Settings.of(invalidatorSettings)), registry("cache-invalidator"));
         started.push(invalidator);
@@ -139,6 +174,7 @@ public final class LocalStack implements AutoCloseable {
         Path stateDir = tempDir("backbone-streams-");
         var routing = RoutingService.start(RoutingConfig.from(Settings.of(Map.of(
                 "bootstrap.servers", bootstrap,
+                "topics.replication.factor", replicationFactor,
                 "state.dir", stateDir.toString(),
                 "lb.addresses", String.join(",", LOAD_BALANCERS) + "," + String.join(",", REGIONAL_LOAD_BALANCERS),
                 "lb.pool", POOL,
@@ -170,7 +206,7 @@ public final class LocalStack implements AutoCloseable {
                     "server.id", id,
                     "pool", POOL,
                     "bootstrap.servers", bootstrap,
-                    "jdbc.url", embedded.postgres().jdbcUrl(),
+                    "jdbc.url", services.jdbcUrl(),
                     "auth.secret", options.authSecret(),
                     "edge.token", edgeToken,
                     "cdn.edges", cdnEdges,
@@ -204,7 +240,8 @@ public final class LocalStack implements AutoCloseable {
                     "origin.url", frontDoor.uri().toString(),
                     "edge.token", edgeToken,
                     "admin.token", options.adminToken(),
-                    "bootstrap.servers", bootstrap));
+                    "bootstrap.servers", bootstrap,
+                    "topics.replication.factor", replicationFactor));
             edgeSettings.putAll(keyStoreSettings());
             if (certificate != null) {
                 edgeSettings.put(EdgeConfig.ORIGIN_TRUST_STORE_PREFIX + ".path", certificate.certificatePem().toString());
@@ -406,15 +443,15 @@ public final class LocalStack implements AutoCloseable {
     }
 
     public String jdbcUrl() {
-        return embedded.postgres().jdbcUrl();
+        return services.jdbcUrl();
     }
 
     public String psqlUri() {
-        return embedded.postgres().psqlUri();
+        return services.psqlUri();
     }
 
     public String bootstrapServers() {
-        return embedded.bootstrapServers();
+        return services.bootstrapServers();
     }
 
     public List<AppServer> appServers() {
