@@ -246,7 +246,11 @@ class BadInputIT {
         }
 
         for (String payload : SQL_PAYLOADS) {
-            String body = Json.mapper().writeValueAsString(Map.of("name", payload, "description", payload));
+            // An ordered map puts "name" first, so a payload invalid in both fields is reported for "name".
+            var fields = new LinkedHashMap<String, String>();
+            fields.put("name", payload);
+            fields.put("description", payload);
+            String body = Json.mapper().writeValueAsString(fields);
             RawHttp.Response response = send("PUT", "/products/" + WRITE_TARGET, auth(), json(body));
             if (payload.indexOf('\u0000') >= 0) {
                 // PostgreSQL text cannot hold NUL, so the API must reject it rather than fail in the database.
