@@ -8,8 +8,9 @@ import java.util.Objects;
 
 /**
  * The Kafka cluster and PostgreSQL server that {@link LocalStack#startOn} and
- * {@link dev.backbone.launcher.cluster.Cluster#startOn} run the services against, instead of the in-process ones. PostgreSQL needs {@code wal_level=logical}, and its user the REPLICATION attribute, because the
- * cache invalidator captures changes with Debezium. {@link #toString()} leaves the password out.
+ * {@link dev.backbone.launcher.cluster.Cluster#startOn} run the services against, instead of the in-process ones.
+ * PostgreSQL needs {@code wal_level=logical}, and its user the REPLICATION attribute, because the cache invalidator
+ * captures changes with Debezium. {@link #toString()} leaves the password out.
  *
  * @param bootstrapServers       Kafka bootstrap servers, such as {@code 127.0.0.1:9092}
  * @param topicReplicationFactor replication factor of the topics the stack creates, at most the number of brokers

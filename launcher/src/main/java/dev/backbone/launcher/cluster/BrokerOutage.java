@@ -15,7 +15,7 @@ public interface BrokerOutage {
     /** Brings back the broker taken away by {@link #stop()} and returns once it accepts requests. */
     void restart();
 
-    /** Returns an outage made of two actions, such as {@code EmbeddedKafka::stop} and {@code EmbeddedKafka::restart}. */
+    /** Returns an outage made of two actions, such as {@code kafka::stop} and {@code kafka::restart}. */
     static BrokerOutage of(Runnable stop, Runnable restart) {
         Objects.requireNonNull(stop, "stop");
         Objects.requireNonNull(restart, "restart");

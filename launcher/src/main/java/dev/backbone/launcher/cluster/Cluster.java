@@ -207,7 +207,8 @@ public final class Cluster implements AutoCloseable {
                     "edge.token", edgeToken,
                     "admin.token", options.adminToken(),
                     "bootstrap.servers", bootstrap,
-                    "topics.replication.factor", String.valueOf(backing.topicReplicationFactor())), Map.of("http", port));
+                    "topics.replication.factor", String.valueOf(backing.topicReplicationFactor())),
+                    Map.of("http", port));
         });
 
         progress.accept("starting the cache invalidator");

@@ -48,8 +48,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * Fault tests on a multi-process {@link Cluster}: every service a JVM of its own on 127.0.0.1. Each test breaks one
  * thing under load, prints what it did and what was lost, and leaves the cluster whole again for the next. Every load
- * is bounded in count and time. A subclass chooses the Kafka and PostgreSQL that the cluster runs on. {@link ClusterFaultsIT}
- * uses the in-process ones, and {@link ContainersClusterFaultsIT} uses containers.
+ * is bounded in count and time. A subclass chooses the Kafka and PostgreSQL that the cluster runs on:
+ * {@link ClusterFaultsIT} uses the in-process ones, and {@link ContainersClusterFaultsIT} uses containers.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -94,7 +94,10 @@ abstract class ClusterFaultScenarios {
         }
     }
 
-    /** Skips each scenario rather than the class, so that the build output counts them as skipped. */
+    /**
+     * Waits until the front door returns 200. Without a cluster it skips each scenario rather than the class, so that
+     * the build output counts them as skipped.
+     */
     @BeforeEach
     void clusterAnswers() {
         assumeTrue(cluster != null, this::skipMessage);
