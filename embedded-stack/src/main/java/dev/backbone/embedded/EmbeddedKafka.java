@@ -33,6 +33,20 @@ public final class EmbeddedKafka implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EmbeddedKafka.class);
     private static final int NODE_ID = 1;
 
+    /**
+     * Broker settings for quick consumer-group changes, which the local tests rely on. A local broker has no reason to
+     * delay the first join of every group by the default 3 s. Groups of the KIP-848 consumer protocol move partitions
+     * at member heartbeats, every 5 s by default, and declare a member dead after 45 s. With these settings they hand
+     * partitions over within about a second and drop a killed member after 6 s. A broker outside this JVM that runs
+     * the same tests needs them as well.
+     */
+    public static final Map<String, String> FAST_GROUP_SETTINGS = Map.of(
+            "group.initial.rebalance.delay.ms", "0",
+            "group.consumer.min.heartbeat.interval.ms", "500",
+            "group.consumer.heartbeat.interval.ms", "500",
+            "group.consumer.min.session.timeout.ms", "3000",
+            "group.consumer.session.timeout.ms", "6000");
+
     private final Path logDir;
     private final int brokerPort;
     private final KafkaConfig config;
@@ -99,14 +113,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         props.put("transaction.state.log.min.isr", "1");
         props.put("share.coordinator.state.topic.replication.factor", "1");
         props.put("share.coordinator.state.topic.min.isr", "1");
-        // A local broker has no reason to delay the first join of every consumer group by the default 3 s.
-        props.put("group.initial.rebalance.delay.ms", "0");
-        // Groups of the KIP-848 consumer protocol move partitions at member heartbeats, every 5 s by default, and
-        // declare a member dead after 45 s. Local runs hand partitions over within about a second instead.
-        props.put("group.consumer.min.heartbeat.interval.ms", "500");
-        props.put("group.consumer.heartbeat.interval.ms", "500");
-        props.put("group.consumer.min.session.timeout.ms", "3000");
-        props.put("group.consumer.session.timeout.ms", "6000");
+        props.putAll(FAST_GROUP_SETTINGS);
         props.put("auto.create.topics.enable", "false");
         props.put("log.flush.interval.messages", String.valueOf(Long.MAX_VALUE));
         props.put("log.cleaner.dedupe.buffer.size", String.valueOf(8 * 1024 * 1024));

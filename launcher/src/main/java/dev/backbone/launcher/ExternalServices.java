@@ -1,13 +1,16 @@
 package dev.backbone.launcher;
 
+import dev.backbone.embedded.EmbeddedPostgresServer;
+import dev.backbone.embedded.EmbeddedStack;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 
 /**
- * The Kafka cluster and PostgreSQL server that {@link LocalStack#startOn} runs the services against, instead of the
- * in-process ones. PostgreSQL needs {@code wal_level=logical}, and its user the REPLICATION attribute, because the
- * cache invalidator captures changes with Debezium. {@link #toString()} leaves the password out.
+ * The Kafka cluster and PostgreSQL server that {@link LocalStack#startOn} and
+ * {@link dev.backbone.launcher.cluster.Cluster#startOn} run the services against, instead of the in-process ones.
+ * PostgreSQL needs {@code wal_level=logical}, and its user the REPLICATION attribute, because the cache invalidator
+ * captures changes with Debezium. {@link #toString()} leaves the password out.
  *
  * @param bootstrapServers       Kafka bootstrap servers, such as {@code 127.0.0.1:9092}
  * @param topicReplicationFactor replication factor of the topics the stack creates, at most the number of brokers
@@ -32,6 +35,15 @@ public record ExternalServices(String bootstrapServers, short topicReplicationFa
         if (databasePort < 1 || databasePort > 65_535) {
             throw new IllegalArgumentException("databasePort must be from 1 to 65535, got " + databasePort);
         }
+    }
+
+    /**
+     * Returns the addresses of an in-process broker and PostgreSQL server in this form, so that the code that starts
+     * the services treats both alike: replication factor 1, no password.
+     */
+    public static ExternalServices of(EmbeddedStack embedded) {
+        return new ExternalServices(embedded.bootstrapServers(), (short) 1, "127.0.0.1", embedded.postgres().port(),
+                EmbeddedPostgresServer.DATABASE, EmbeddedPostgresServer.USER, "");
     }
 
     /** Returns {@code jdbc:postgresql://HOST:PORT/DATABASE?user=USER}, with {@code &password=} when there is one. */

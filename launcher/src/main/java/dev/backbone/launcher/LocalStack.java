@@ -6,7 +6,6 @@ import dev.backbone.appserver.AppServerConfig;
 import dev.backbone.appserver.TokenSigner;
 import dev.backbone.cdn.CdnEdge;
 import dev.backbone.cdn.EdgeConfig;
-import dev.backbone.embedded.EmbeddedPostgresServer;
 import dev.backbone.embedded.FreePorts;
 import dev.backbone.embedded.EmbeddedStack;
 import dev.backbone.embedded.SelfSignedCertificate;
@@ -136,8 +135,7 @@ public final class LocalStack implements AutoCloseable {
             progress.accept("starting PostgreSQL and Kafka (in-process)");
             EmbeddedStack embedded = EmbeddedStack.start();
             started.push(embedded);
-            services = new ExternalServices(embedded.bootstrapServers(), (short) 1, "127.0.0.1", embedded.postgres().port(),
-                    EmbeddedPostgresServer.DATABASE, EmbeddedPostgresServer.USER, "");
+            services = ExternalServices.of(embedded);
         } else {
             progress.accept("creating the topics on " + external.bootstrapServers());
             services = external;

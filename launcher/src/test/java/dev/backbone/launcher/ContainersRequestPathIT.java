@@ -2,7 +2,6 @@ package dev.backbone.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -23,12 +22,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.testcontainers.DockerClientFactory;
-import org.testcontainers.containers.GenericContainer;
-import org.testcontainers.containers.PostgreSQLContainer;
-import org.testcontainers.kafka.KafkaContainer;
-import org.testcontainers.lifecycle.Startables;
-import org.testcontainers.utility.DockerImageName;
 
 /**
  * The request path against Kafka, PostgreSQL with logical decoding and Redis in containers, with every service in this
@@ -43,46 +36,22 @@ class ContainersRequestPathIT {
 
     private static final Logger log = LoggerFactory.getLogger(ContainersRequestPathIT.class);
 
-    /** The images of compose/docker-compose.yml, so that both run the same Kafka, PostgreSQL and Redis. */
-    private static final DockerImageName KAFKA = DockerImageName.parse("apache/kafka:4.3.2");
-    private static final DockerImageName POSTGRES = DockerImageName.parse("postgres:17");
-    private static final DockerImageName REDIS = DockerImageName.parse("redis:7.4");
-    private static final String DATABASE = "backbone";
-    private static final String USER = "postgres";
-    private static final String PASSWORD = "backbone";
-
-    static final String SKIP_MESSAGE = "No Docker engine is reachable, so ContainersRequestPathIT is skipped; RequestPathIT "
-            + "runs the same checks on the in-process Kafka and PostgreSQL. Start a Docker engine to run it, or set "
-            + "-Dbackbone.docker.required=true to make a missing engine fail the build.";
+    private static final String SKIP_MESSAGE = BackboneContainers.skipMessage(ContainersRequestPathIT.class, RequestPathIT.class);
 
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-    private KafkaContainer kafka;
-    private PostgreSQLContainer<?> postgres;
-    private GenericContainer<?> redis;
+    private BackboneContainers containers;
     private LocalStack stack;
     private boolean dockerAvailable;
 
     @BeforeAll
     void start() {
-        dockerAvailable = DockerClientFactory.instance().isDockerAvailable();
+        dockerAvailable = BackboneContainers.dockerAvailable(log, SKIP_MESSAGE);
         if (!dockerAvailable) {
-            if (Boolean.getBoolean("backbone.docker.required")) {
-                fail("backbone.docker.required is true, but no Docker engine is reachable; start one or set it to false");
-            }
-            log.warn(SKIP_MESSAGE);
             return;
         }
-        kafka = new KafkaContainer(KAFKA);
-        postgres = new PostgreSQLContainer<>(POSTGRES)
-                .withDatabaseName(DATABASE).withUsername(USER).withPassword(PASSWORD)
-                .withCommand("postgres", "-c", "wal_level=logical", "-c", "synchronous_commit=on", "-c", "fsync=off");
-        redis = new GenericContainer<>(REDIS).withExposedPorts(6379);
-        Startables.deepStart(kafka, postgres, redis).join();
-
-        var services = new ExternalServices(kafka.getBootstrapServers(), (short) 1, postgres.getHost(),
-                postgres.getMappedPort(PostgreSQLContainer.POSTGRESQL_PORT), DATABASE, USER, PASSWORD);
-        String redisUri = "redis://" + redis.getHost() + ":" + redis.getMappedPort(6379);
-        stack = LocalStack.startOn(services, StackOptions.ephemeral(2, 500, 10).withRedis(redisUri), log::info);
+        containers = BackboneContainers.start();
+        stack = LocalStack.startOn(containers.services(), StackOptions.ephemeral(2, 500, 10).withRedis(containers.redisUri()),
+                log::info);
     }
 
     /** Skips each test rather than the class, so that the build output counts them as skipped. */
@@ -96,10 +65,8 @@ class ContainersRequestPathIT {
         if (stack != null) {
             stack.close();
         }
-        for (GenericContainer<?> container : new GenericContainer<?>[] {redis, postgres, kafka}) {
-            if (container != null) {
-                container.stop();
-            }
+        if (containers != null) {
+            containers.close();
         }
     }
 

@@ -1,12 +1,12 @@
 package dev.backbone.launcher.cluster;
 
-import com.zaxxer.hikari.HikariDataSource;
 import dev.backbone.embedded.EmbeddedStack;
 import dev.backbone.embedded.FreePorts;
 import dev.backbone.events.Topics;
+import dev.backbone.launcher.ClusterSetup;
+import dev.backbone.launcher.ClusterSetupConfig;
+import dev.backbone.launcher.ExternalServices;
 import dev.backbone.launcher.LocalStack;
-import dev.backbone.storage.CatalogueSeeder;
-import dev.backbone.storage.Database;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -19,6 +19,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -31,11 +32,12 @@ import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.MemberDescription;
 
 /**
- * Backbone as a multi-process cluster on this machine: the embedded Kafka broker and PostgreSQL run in this JVM, and
- * every service runs as a JVM of its own on 127.0.0.1 with its own ports: the cache invalidator, the routing-streams
- * instances (the first is the active load balancer, the others standbys), the app servers, the front door and one CDN
- * edge per region. Services can be killed, stopped, paused and started again, and the broker stopped and restarted,
- * which is what the fault tests do. {@link #close()} stops everything.
+ * Backbone as a multi-process cluster on this machine. Kafka and PostgreSQL run in this JVM ({@link #start}) or outside
+ * it ({@link #startOn}), and every service runs as a JVM of its own on 127.0.0.1 with its own ports: the cache
+ * invalidator, the routing-streams instances (the first is the active load balancer, the others standbys), the app
+ * servers, the front door and one CDN edge per region. Services can be killed, stopped, paused and started again, and
+ * the broker taken away and brought back, which is what the fault tests do. {@link #close()} stops everything this
+ * class started.
  */
 public final class Cluster implements AutoCloseable {
 
@@ -46,7 +48,12 @@ public final class Cluster implements AutoCloseable {
     private final Path workDir;
     private final boolean temporaryWorkDir;
     private final Map<String, ServiceProcess> services = new LinkedHashMap<>();
+    /** {@code null} when the cluster runs on external services. */
     private EmbeddedStack embedded;
+    /** The Kafka and PostgreSQL addresses the services use: the in-process ones or those given to {@link #startOn}. */
+    private ExternalServices backing;
+    /** {@code null} when the cluster runs on an external broker and {@link #startOn} got no outage. */
+    private BrokerOutage brokerOutage;
     private URI frontDoorUri;
     private final List<URI> routingApiUris = new ArrayList<>();
     private final Map<String, URI> edgeUris = new LinkedHashMap<>();
@@ -59,13 +66,37 @@ public final class Cluster implements AutoCloseable {
     }
 
     /**
-     * Starts the broker and PostgreSQL, seeds the catalogue, starts every service and waits until a request through the
-     * front door gets a 200 response.
+     * Starts the broker and PostgreSQL in this JVM, seeds the catalogue, starts every service and waits until a request
+     * through the front door gets a 200 response.
      *
      * @param progress receives one line per start-up step
      * @throws IllegalStateException when a service does not start, with the end of its log; everything is stopped first
      */
     public static Cluster start(ClusterOptions options, Consumer<String> progress) {
+        return launch(null, null, options, progress);
+    }
+
+    /**
+     * Starts every service against Kafka and PostgreSQL outside this JVM and waits until a request through the front
+     * door gets a 200 response. Like {@link ClusterSetup} for a deployment, it first creates the missing topics with
+     * the replication factor of {@code services}, migrates the schema, seeds the catalogue and writes the DNS record of
+     * the site, which is safe to repeat. The service JVMs connect to the addresses in {@code services}, so these must
+     * be reachable from this machine. {@link #close()} leaves Kafka and PostgreSQL running.
+     *
+     * @param outage   how {@link #stopBroker()} and {@link #restartBroker()} take the broker away and back, or
+     *                 {@code null} when they cannot
+     * @param progress receives one line per start-up step
+     * @throws IllegalStateException when a service does not start, with the end of its log; every service is stopped
+     *                               first
+     */
+    public static Cluster startOn(ExternalServices services, BrokerOutage outage, ClusterOptions options,
+                                  Consumer<String> progress) {
+        Objects.requireNonNull(services, "services");
+        return launch(services, outage, options, progress);
+    }
+
+    private static Cluster launch(ExternalServices services, BrokerOutage outage, ClusterOptions options,
+                                  Consumer<String> progress) {
         Path dir;
         boolean temporary = options.workDir() == null;
         try {
@@ -75,7 +106,7 @@ public final class Cluster implements AutoCloseable {
         }
         var cluster = new Cluster(options, dir, temporary);
         try {
-            cluster.startAll(progress);
+            cluster.startAll(services, outage, progress);
         } catch (RuntimeException e) {
             cluster.close();
             throw e;
@@ -83,18 +114,25 @@ public final class Cluster implements AutoCloseable {
         return cluster;
     }
 
-    private void startAll(Consumer<String> progress) {
-        progress.accept("starting PostgreSQL and Kafka (in this process); service logs go to " + workDir);
-        embedded = EmbeddedStack.start();
-        embedded.kafka().createBackboneTopics();
-        String bootstrap = embedded.bootstrapServers();
-
-        progress.accept("migrating the schema and seeding " + options.products() + " products in " + options.categories() + " categories");
-        try (HikariDataSource dataSource = Database.pool(embedded.postgres().jdbcUrl(), 2)) {
-            Database.migrate(dataSource);
-            CatalogueSeeder.seed(dataSource, options.categories(), options.products(), 42L);
+    private void startAll(ExternalServices external, BrokerOutage externalOutage, Consumer<String> progress) {
+        if (external == null) {
+            progress.accept("starting PostgreSQL and Kafka (in this process); service logs go to " + workDir);
+            embedded = EmbeddedStack.start();
+            backing = ExternalServices.of(embedded);
+            brokerOutage = BrokerOutage.of(embedded.kafka()::stop, embedded.kafka()::restart);
+        } else {
+            progress.accept("using Kafka at " + external.bootstrapServers() + " and PostgreSQL at " + external.psqlUri()
+                    + "; service logs go to " + workDir);
+            backing = external;
+            brokerOutage = externalOutage;
         }
-        LocalStack.publishSiteRecord(bootstrap);
+        String bootstrap = backing.bootstrapServers();
+
+        progress.accept("creating the topics, migrating the schema and seeding " + options.products() + " products in "
+                + options.categories() + " categories");
+        ClusterSetup.run(new ClusterSetupConfig(bootstrap, backing.topicReplicationFactor(), backing.jdbcUrl(),
+                options.categories(), options.products(), LocalStack.SITE, LocalStack.LOAD_BALANCERS,
+                ClusterSetupConfig.DEFAULT_TTL_SECONDS));
 
         List<String> lbAddresses = new ArrayList<>(LocalStack.LOAD_BALANCERS);
         lbAddresses.addAll(LocalStack.REGIONAL_LOAD_BALANCERS);
@@ -107,7 +145,11 @@ public final class Cluster implements AutoCloseable {
         int invalidatorMetrics = FreePorts.next();
         add(ServiceProcess.Kind.CACHE_INVALIDATOR, "cache-invalidator", withRedis(Map.of(
                 "bootstrap.servers", bootstrap,
-                "database.port", String.valueOf(embedded.postgres().port()),
+                "database.hostname", backing.databaseHost(),
+                "database.port", String.valueOf(backing.databasePort()),
+                "database.dbname", backing.databaseName(),
+                "database.user", backing.databaseUser(),
+                "database.password", backing.databasePassword(),
                 "offset.storage.file", workDir.resolve("cache-invalidator.offsets").toString(),
                 "topics.create", "false",
                 "metrics.port", String.valueOf(invalidatorMetrics))), Map.of("metrics", invalidatorMetrics));
@@ -138,7 +180,7 @@ public final class Cluster implements AutoCloseable {
             settings.put("server.id", "app-" + i);
             settings.put("pool", LocalStack.POOL);
             settings.put("bootstrap.servers", bootstrap);
-            settings.put("jdbc.url", embedded.postgres().jdbcUrl());
+            settings.put("jdbc.url", backing.jdbcUrl());
             settings.put("auth.secret", options.authSecret());
             settings.put("edge.token", edgeToken);
             settings.put("metrics.port", String.valueOf(metricsPort));
@@ -164,7 +206,9 @@ public final class Cluster implements AutoCloseable {
                     "origin.url", frontDoorUri.toString(),
                     "edge.token", edgeToken,
                     "admin.token", options.adminToken(),
-                    "bootstrap.servers", bootstrap), Map.of("http", port));
+                    "bootstrap.servers", bootstrap,
+                    "topics.replication.factor", String.valueOf(backing.topicReplicationFactor())),
+                    Map.of("http", port));
         });
 
         progress.accept("starting the cache invalidator");
@@ -261,14 +305,31 @@ public final class Cluster implements AutoCloseable {
         service.awaitReady(READY_TIMEOUT);
     }
 
-    /** Stops the broker; it keeps its data and port for {@link #restartBroker()}. */
+    /**
+     * Takes the broker away from the services. The in-process broker stops, and an external one goes away through the
+     * {@link BrokerOutage} given to {@link #startOn}. The broker keeps its data and address for {@link #restartBroker()}.
+     *
+     * @throws IllegalStateException when the cluster runs on an external broker without a {@link BrokerOutage}
+     */
     public void stopBroker() {
-        embedded.kafka().stop();
+        outage().stop();
     }
 
-    /** Starts the broker stopped by {@link #stopBroker()} again and waits until it accepts requests. */
+    /**
+     * Brings back the broker taken away by {@link #stopBroker()} and waits until it accepts requests.
+     *
+     * @throws IllegalStateException when the cluster runs on an external broker without a {@link BrokerOutage}
+     */
     public void restartBroker() {
-        embedded.kafka().restart();
+        outage().restart();
+    }
+
+    private BrokerOutage outage() {
+        if (brokerOutage == null) {
+            throw new IllegalStateException("this cluster runs on the broker at " + backing.bootstrapServers()
+                    + " and has no way to stop it; pass a BrokerOutage to Cluster.startOn");
+        }
+        return brokerOutage;
     }
 
     public URI frontDoorUri() {
@@ -285,15 +346,16 @@ public final class Cluster implements AutoCloseable {
     }
 
     public String bootstrapServers() {
-        return embedded.bootstrapServers();
+        return backing.bootstrapServers();
     }
 
+    /** Returns the JDBC URL of the database, with the user, and the password when there is one. */
     public String jdbcUrl() {
-        return embedded.postgres().jdbcUrl();
+        return backing.jdbcUrl();
     }
 
     public String psqlUri() {
-        return embedded.postgres().psqlUri();
+        return backing.psqlUri();
     }
 
     public ClusterOptions options() {
@@ -311,8 +373,8 @@ public final class Cluster implements AutoCloseable {
     }
 
     /**
-     * Stops every service with SIGTERM in the reverse order of their start, all at once, then the broker and
-     * PostgreSQL, then deletes a temporary directory. Idempotent.
+     * Stops every service with SIGTERM in the reverse order of their start, all at once, then the in-process broker
+     * and PostgreSQL, then deletes a temporary directory. External Kafka and PostgreSQL keep running. Idempotent.
      */
     @Override
     public synchronized void close() {
