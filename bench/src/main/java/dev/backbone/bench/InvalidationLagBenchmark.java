@@ -7,8 +7,6 @@ import dev.backbone.events.Json;
 import dev.backbone.events.Topics;
 import dev.backbone.launcher.LocalStack;
 import dev.backbone.launcher.StackOptions;
-import io.micrometer.core.instrument.Timer;
-import io.micrometer.core.instrument.distribution.ValueAtPercentile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.Connection;
@@ -21,6 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -46,8 +45,39 @@ public final class InvalidationLagBenchmark implements Callable<Integer> {
     @Option(names = "--rate", defaultValue = "100", description = "Updates per second (default: ${DEFAULT-VALUE}).")
     double rate;
 
-    @Option(names = "--seconds", defaultValue = "30", description = "Seconds of updates (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seconds", defaultValue = "30", description = "Seconds of measured updates (default: ${DEFAULT-VALUE}).")
     int seconds;
+
+    @Option(names = "--warmup-seconds", defaultValue = "10", description = "Seconds of updates at the same rate before "
+            + "the measured ones, left out of the measured rows (default: ${DEFAULT-VALUE}).")
+    int warmupSeconds;
+
+    /** Lags of one run: every app server's evictions and every edge's purges, as copies of their histograms. */
+    private record Lags(Histogram eviction, Map<String, Histogram> purgeByEdge) {
+
+        static Lags of(LocalStack stack) {
+            Histogram eviction = new Histogram(3);
+            for (AppServer server : stack.appServers()) {
+                eviction.add(server.stats().evictionLagMs());
+            }
+            Map<String, Histogram> purgeByEdge = new TreeMap<>();
+            stack.edges().forEach((region, edge) -> purgeByEdge.put(region, edge.purgeLagHistogram()));
+            return new Lags(eviction, purgeByEdge);
+        }
+
+        /** Returns the lags recorded after {@code earlier} was taken. */
+        Lags since(Lags earlier) {
+            Histogram evictionSince = eviction.copy();
+            evictionSince.subtract(earlier.eviction);
+            Map<String, Histogram> purgeSince = new TreeMap<>();
+            purgeByEdge.forEach((region, histogram) -> {
+                Histogram copy = histogram.copy();
+                copy.subtract(earlier.purgeByEdge.get(region));
+                purgeSince.put(region, copy);
+            });
+            return new Lags(evictionSince, purgeSince);
+        }
+    }
 
     public static void main(String[] args) {
         System.setProperty("jdk.httpclient.allowRestrictedHeaders", "host");
@@ -56,61 +86,64 @@ public final class InvalidationLagBenchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        System.out.printf("Invalidation lag benchmark: %d cores, %s, %.0f updates/s for %d s%n",
-                Runtime.getRuntime().availableProcessors(), LocalDate.now(), rate, seconds);
+        System.out.printf("Invalidation lag benchmark: %d cores, %s, %.0f updates/s for %d s after a %d s warm-up%n",
+                Runtime.getRuntime().availableProcessors(), LocalDate.now(), rate, seconds, warmupSeconds);
         try (LocalStack stack = LocalStack.start(StackOptions.ephemeral(2, 10_000, 100), step -> System.out.println("  " + step))) {
-            long updates = runUpdates(stack.jdbcUrl());
-            awaitEvictions(stack, updates);
+            long warmupUpdates = Math.round(rate * warmupSeconds);
+            long measuredUpdates = Math.round(rate * seconds);
+            var atWarmupEnd = new Lags[1];
+            long[] measuredFromMs = new long[1];
+            System.out.printf("  updating products: %,d warm-up updates, then %,d measured%n", warmupUpdates, measuredUpdates);
+            runUpdates(stack.jdbcUrl(), warmupUpdates + measuredUpdates, warmupUpdates, () -> {
+                atWarmupEnd[0] = Lags.of(stack);
+                measuredFromMs[0] = System.currentTimeMillis();
+            });
+            awaitEvictions(stack, warmupUpdates + measuredUpdates);
+            Lags whole = Lags.of(stack);
+            Lags measured = atWarmupEnd[0] == null ? whole : whole.since(atWarmupEnd[0]);
 
-            Histogram eviction = new Histogram(3);
-            for (AppServer server : stack.appServers()) {
-                eviction.add(server.stats().evictionLagMs());
-            }
             KafkaBaselines.createTopic(stack.bootstrapServers(), "bench.invalidation-round-trip", 1);
             Histogram kafka = KafkaBaselines.roundTrip(stack.bootstrapServers(), "bench.invalidation-round-trip", rate,
                     Duration.ofSeconds(Math.min(seconds, 20)));
+            double kafkaP99Ms = kafka.getValueAtPercentile(99) / 1000.0;
 
             System.out.println();
             System.out.println("| measurement | p50 | p99 | samples | ratio |");
             System.out.println("|---|---|---|---|---|");
-            System.out.printf("| commit → L1 eviction, every app server (%d servers) | %d ms | %d ms | %,d | p99 %.1f × raw Kafka p99 (target p99 ≤ 50 ms) |%n",
-                    stack.appServers().size(), eviction.getValueAtPercentile(50), eviction.getValueAtPercentile(99),
-                    eviction.getTotalCount(), eviction.getValueAtPercentile(99) / (kafka.getValueAtPercentile(99) / 1000.0));
-            stack.registries().forEach((component, registry) -> {
-                if (component.equals("cache-invalidator")) {
-                    for (String stage : List.of("backbone.invalidator.capture.lag", "backbone.invalidator.publish.lag",
-                            "backbone.invalidator.purge.lag")) {
-                        Timer timer = registry.find(stage).timer();
-                        if (timer != null) {
-                            System.out.printf("| stage: %s | %s | %s | %,d | |%n", stage, percentile(timer, 0.5),
-                                    percentile(timer, 0.99), timer.count());
-                        }
-                    }
-                }
-                if (component.startsWith("cdn-edge")) {
-                    Timer timer = registry.find("backbone.edge.purge.lag").timer();
-                    if (timer != null) {
-                        System.out.printf("| commit → purge applied at %s | %s | %s | %,d | window 100 ms (target p99 ≤ window + 50 ms) |%n",
-                                component, percentile(timer, 0.5), percentile(timer, 0.99), timer.count());
-                    }
-                }
-            });
-            printStages(stack.bootstrapServers());
+            printRow("commit → L1 eviction, every app server (" + stack.appServers().size() + " servers)",
+                    measured.eviction(), String.format("p99 %.1f × raw Kafka p99 (target p99 ≤ 50 ms)",
+                            measured.eviction().getValueAtPercentile(99) / kafkaP99Ms));
+            measured.purgeByEdge().forEach((region, histogram) -> printRow("commit → purge applied at the " + region
+                    + " edge", histogram, "window 100 ms (target p99 ≤ window + 50 ms)"));
+            printStages(stack.bootstrapServers(), measuredFromMs[0]);
             System.out.printf("| raw Kafka round trip at %.0f records/s | %.1f ms | %.1f ms | %,d | baseline |%n", rate,
-                    kafka.getValueAtPercentile(50) / 1000.0, kafka.getValueAtPercentile(99) / 1000.0, kafka.getTotalCount());
+                    kafka.getValueAtPercentile(50) / 1000.0, kafkaP99Ms, kafka.getTotalCount());
+            printRow("whole run with the warm-up: commit → L1 eviction", whole.eviction(), "");
+            whole.purgeByEdge().forEach((region, histogram) -> printRow("whole run with the warm-up: commit → purge at the "
+                    + region + " edge", histogram, ""));
         }
         return 0;
     }
 
-    /** Updates random products at the fixed rate (open loop) with autocommit, and returns how many it committed. */
-    private long runUpdates(String jdbcUrl) throws Exception {
-        long total = Math.round(rate * seconds);
+    private static void printRow(String measurement, Histogram histogram, String ratio) {
+        System.out.printf("| %s | %d ms | %d ms | %,d | %s |%n", measurement, histogram.getValueAtPercentile(50),
+                histogram.getValueAtPercentile(99), histogram.getTotalCount(), ratio);
+    }
+
+    /**
+     * Updates random products at the fixed rate (open loop) with autocommit, and runs {@code atWarmupEnd} once
+     * {@code warmupUpdates} have committed.
+     */
+    private void runUpdates(String jdbcUrl, long total, long warmupUpdates, Runnable atWarmupEnd) throws Exception {
         var random = new SplittableRandom(5);
         try (Connection connection = DriverManager.getConnection(jdbcUrl);
              PreparedStatement update = connection.prepareStatement("UPDATE products SET price_cents = ? WHERE id = ?")) {
             long intervalNanos = (long) (1e9 / rate);
             long startedAt = System.nanoTime();
             for (long i = 0; i < total; i++) {
+                if (i == warmupUpdates) {
+                    atWarmupEnd.run();
+                }
                 long intendedAt = startedAt + i * intervalNanos;
                 for (long wait = intendedAt - System.nanoTime(); wait > 0; wait = intendedAt - System.nanoTime()) {
                     LockSupport.parkNanos(Math.min(wait, 1_000_000L));
@@ -120,7 +153,6 @@ public final class InvalidationLagBenchmark implements Callable<Integer> {
                 update.executeUpdate();
             }
         }
-        return total;
     }
 
     private static void awaitEvictions(LocalStack stack, long updates) {
@@ -138,9 +170,9 @@ public final class InvalidationLagBenchmark implements Callable<Integer> {
     /**
      * Prints where the time goes, from the record timestamps (the producers' send times) on the two topics between
      * PostgreSQL and the app servers: commit to the change event's send by the capture, and from there to the send of
-     * its invalidations by the invalidator.
+     * its invalidations by the invalidator. Only commits from {@code measuredFromMs} on count.
      */
-    private static void printStages(String bootstrapServers) {
+    private static void printStages(String bootstrapServers, long measuredFromMs) {
         Map<String, Long> changeSentAt = new HashMap<>();
         Histogram commitToChange = new Histogram(3);
         Histogram changeToInvalidation = new Histogram(3);
@@ -150,7 +182,7 @@ public final class InvalidationLagBenchmark implements Callable<Integer> {
             for (ConsumerRecord<String, String> record : readAll(consumer, Topics.DB_CHANGES.name())) {
                 JsonNode source = Json.mapper().readTree(record.value()).path("source");
                 long commitAtMs = source.path("ts_ms").asLong(-1);
-                if (commitAtMs > 0 && record.key() != null && record.key().startsWith("public.products:")) {
+                if (commitAtMs >= measuredFromMs && record.key() != null && record.key().startsWith("public.products:")) {
                     commitToChange.recordValue(Math.max(0, record.timestamp() - commitAtMs));
                     changeSentAt.put("product:" + record.key().substring("public.products:".length()) + "@" + commitAtMs,
                             record.timestamp());
@@ -186,14 +218,5 @@ public final class InvalidationLagBenchmark implements Callable<Integer> {
             consumer.poll(Duration.ofMillis(200)).forEach(records::add);
         }
         return records;
-    }
-
-    private static String percentile(Timer timer, double percentile) {
-        for (ValueAtPercentile value : timer.takeSnapshot().percentileValues()) {
-            if (Math.abs(value.percentile() - percentile) < 1e-9) {
-                return String.format("%.0f ms", value.value(TimeUnit.MILLISECONDS));
-            }
-        }
-        return "n/a";
     }
 }

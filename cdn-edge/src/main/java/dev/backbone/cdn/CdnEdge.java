@@ -54,11 +54,13 @@ public final class CdnEdge implements AutoCloseable {
     private final Producer<byte[], byte[]> deadLetterProducer;
     /** {@code null} when the edge has no Kafka. */
     private final KafkaClientMeters kafkaMeters;
+    private final EdgeMetrics metrics;
     private boolean closed;
 
     private CdnEdge(EdgeConfig config, Server server, OriginClient origin, CachingProxy proxy, PurgeListener purgeListener,
-            Producer<byte[], byte[]> deadLetterProducer, KafkaClientMeters kafkaMeters) {
+            Producer<byte[], byte[]> deadLetterProducer, KafkaClientMeters kafkaMeters, EdgeMetrics metrics) {
         this.config = config;
+        this.metrics = metrics;
         this.kafkaMeters = kafkaMeters;
         this.server = server;
         this.origin = origin;
@@ -111,7 +113,7 @@ public final class CdnEdge implements AutoCloseable {
         }
 
         Server server = new Server(threadPool(config));
-        var edge = new CdnEdge(config, server, origin, proxy, purgeListener, deadLetterProducer, kafkaMeters);
+        var edge = new CdnEdge(config, server, origin, proxy, purgeListener, deadLetterProducer, kafkaMeters, metrics);
         try {
             server.addConnector(connector(server, config));
             server.setHandler(new EdgeHandler(proxy, new AdminEndpoint(config.adminToken(), purger), registry,
@@ -198,6 +200,14 @@ public final class CdnEdge implements AutoCloseable {
     /** Returns how many requests wait for another request's origin fetch right now; for tests of coalescing. */
     int coalescedWaiting() {
         return proxy.coalescedWaiting();
+    }
+
+    /**
+     * Returns a copy of the commit-to-purge lags of the purges this edge applied from Kafka, in milliseconds, the same
+     * values as the {@code backbone.edge.purge.lag} timer. The caller may change the copy.
+     */
+    public org.HdrHistogram.Histogram purgeLagHistogram() {
+        return metrics.purgeLagHistogram();
     }
 
     /**

@@ -9,6 +9,9 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.SynchronizedHistogram;
 
 /**
  * The meters of one edge, registered once with the tag {@code region}. Other tags are bounded: {@code result} takes
@@ -24,12 +27,16 @@ final class EdgeMetrics {
     static final String FETCHES_DISCARDED = "backbone.edge.fetches.discarded";
     static final String CACHE_BYTES = "backbone.edge.cache.bytes";
     static final String CACHE_KEYS = "backbone.edge.cache.keys";
+    /** Lags above one hour are recorded as one hour in {@link #purgeLagHistogram()}. */
+    static final long MAX_TRACKED_LAG_MS = TimeUnit.HOURS.toMillis(1);
 
     private final Map<CacheResult, Counter> requests = new EnumMap<>(CacheResult.class);
     private final Map<String, Counter> originFetches = new HashMap<>();
     private final Map<String, Counter> purges = new HashMap<>();
     private final Counter fetchesDiscarded;
     private final Timer purgeLag;
+    /** The same lags as {@link #purgeLag}, kept whole so that a caller can subtract an earlier copy (a warm-up). */
+    private final Histogram purgeLagMs = new SynchronizedHistogram(MAX_TRACKED_LAG_MS, 3);
 
     EdgeMetrics(MeterRegistry registry, String region, EdgeCache cache) {
         for (CacheResult result : CacheResult.values()) {
@@ -95,6 +102,13 @@ final class EdgeMetrics {
 
     /** Records the commit-to-purge lag; a negative lag, from clock skew between hosts, is recorded as zero. */
     void purgeLag(long commitAtMs, long appliedAtMs) {
-        purgeLag.record(Duration.ofMillis(Math.max(0, appliedAtMs - commitAtMs)));
+        long lagMs = Math.max(0, appliedAtMs - commitAtMs);
+        purgeLag.record(Duration.ofMillis(lagMs));
+        purgeLagMs.recordValue(Math.min(lagMs, MAX_TRACKED_LAG_MS));
+    }
+
+    /** Returns a copy of every commit-to-purge lag recorded so far, in milliseconds. */
+    Histogram purgeLagHistogram() {
+        return purgeLagMs.copy();
     }
 }

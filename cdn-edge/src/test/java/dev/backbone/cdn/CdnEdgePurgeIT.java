@@ -130,6 +130,8 @@ class CdnEdgePurgeIT {
         await().atMost(TIMEOUT).until(() -> header(get(otherRegion, "/products/43"), "X-Cache").equals("MISS"));
         assertThat(registry.get(EdgeMetrics.PURGES).tags("kind", "hard", "source", "kafka").counter().count()).isPositive();
         assertThat(registry.get(EdgeMetrics.PURGE_LAG).timer().count()).isPositive();
+        assertThat(edge.purgeLagHistogram().getTotalCount()).as("the histogram holds the timer's lags")
+                .isEqualTo(registry.get(EdgeMetrics.PURGE_LAG).timer().count());
     }
 
     @Test

@@ -420,6 +420,11 @@ public final class LocalStack implements AutoCloseable {
         return routing.restUri();
     }
 
+    /** Returns the CDN edges by region, in start order. */
+    public Map<String, CdnEdge> edges() {
+        return Collections.unmodifiableMap(edges);
+    }
+
     /** Returns the CDN edges by region, such as {@code eu-west → http://127.0.0.1:41234/}. */
     public Map<String, URI> edgeUris() {
         var uris = new LinkedHashMap<String, URI>();
