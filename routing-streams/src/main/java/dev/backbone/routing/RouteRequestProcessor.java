@@ -62,6 +62,8 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
         metrics.trackCacheSize(this, cache::approximateSize);
         traces = new RoutingTraces(context.getStateStore(RoutingTopology.ROUTING_TRACES_STORE),
                 context.getStateStore(RoutingTopology.ROUTING_TRACES_TIME_STORE), config.traceRetentionMs());
+        // Kafka Streams initializes processors after it restored their stores, so the restored traces are there.
+        traces.rebuildIndex();
         // Traces live up to a tenth of the retention longer than configured.
         context.schedule(Duration.ofMillis(config.traceRetentionMs() / 10), PunctuationType.WALL_CLOCK_TIME,
                 traces::purgeExpired);

@@ -27,8 +27,8 @@ import org.apache.kafka.streams.state.Stores;
  * load balancers and app servers DOWN, because stream time stalls while no requests arrive.
  *
  * Every node and store has an explicit name, kept in the constants below. The only internal topics are the changelogs
- * of {@link #CLIENT_DNS_CACHE_STORE}, {@link #CLIENT_DNS_CACHE_EXPIRY_STORE}, {@link #ROUTING_TRACES_STORE} and
- * {@link #ROUTING_TRACES_TIME_STORE}, named {@code <application.id>-<store name>-changelog}.
+ * of {@link #CLIENT_DNS_CACHE_STORE}, {@link #CLIENT_DNS_CACHE_EXPIRY_STORE} and {@link #ROUTING_TRACES_STORE}, named
+ * {@code <application.id>-<store name>-changelog}.
  */
 public final class RoutingTopology {
 
@@ -107,9 +107,11 @@ public final class RoutingTopology {
         topology.addStateStore(Stores.keyValueStoreBuilder(
                         Stores.inMemoryKeyValueStore(ROUTING_TRACES_STORE), Serdes.String(), new JsonSerde<>(RoutingTrace.class))
                 .withCachingDisabled(), ROUTE_PROCESSOR);
+        // The time index has no changelog: it is rebuilt from the restored traces when a task starts, which saves a
+        // changelog record per request.
         topology.addStateStore(Stores.keyValueStoreBuilder(
                         Stores.inMemoryKeyValueStore(ROUTING_TRACES_TIME_STORE), Serdes.String(), Serdes.String())
-                .withCachingDisabled(), ROUTE_PROCESSOR);
+                .withCachingDisabled().withLoggingDisabled(), ROUTE_PROCESSOR);
 
         topology.addSink(ROUTED_REQUESTS_SINK, Topics.ROUTED_REQUESTS.name(), new StringSerializer(),
                 new RoutedOutput.ValueSerializer(), new AnnouncedPartitionPartitioner(), ROUTE_PROCESSOR);

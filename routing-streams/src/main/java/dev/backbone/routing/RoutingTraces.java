@@ -6,7 +6,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * The routing traces of one task: {@link RoutingTrace} by request id, with an index by decision time that the
- * wall-clock purge reads so that it visits only expired traces. Used on the stream thread only.
+ * wall-clock purge reads so that it visits only expired traces. The traces have a changelog and the index does not:
+ * {@link #rebuildIndex()} recreates it from the traces when the task starts. Used on the stream thread only.
  */
 final class RoutingTraces {
 
@@ -20,6 +21,19 @@ final class RoutingTraces {
         this.traces = traces;
         this.timeIndex = timeIndex;
         this.retentionMs = retentionMs;
+    }
+
+    /**
+     * Indexes every trace the store holds, such as those restored from the changelog after the task moved to this
+     * instance, so that the purge deletes them in time.
+     */
+    void rebuildIndex() {
+        try (KeyValueIterator<String, RoutingTrace> all = traces.all()) {
+            while (all.hasNext()) {
+                KeyValue<String, RoutingTrace> entry = all.next();
+                timeIndex.put(indexKey(entry.value.routedAtMs(), entry.key), entry.key);
+            }
+        }
     }
 
     void put(RoutingTrace trace) {

@@ -41,6 +41,9 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsMetadata;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -186,6 +189,14 @@ class RoutingMultiInstanceIT {
             assertThat(restored.get("answeredBy").asText()).isEqualTo(second.applicationServer());
             assertThat(restored.get("trace").get("clientId").asText()).isEqualTo(client);
         }
+        // The time index has no changelog; the survivor rebuilt it from the restored traces, so the purge finds them.
+        ReadOnlyKeyValueStore<String, String> timeIndex = second.streams().store(StoreQueryParameters.fromNameAndType(
+                RoutingTopology.ROUTING_TRACES_TIME_STORE, QueryableStoreTypes.keyValueStore()));
+        List<String> indexed = new ArrayList<>();
+        try (var entries = timeIndex.all()) {
+            entries.forEachRemaining(entry -> indexed.add(entry.value));
+        }
+        assertThat(indexed).as("request ids in the survivor's time index").containsAll(requestIdOf.values());
         JsonNode survivorLoad = load(second, "");
         assertThat(survivorLoad.get("instances")).hasSize(1);
     }
