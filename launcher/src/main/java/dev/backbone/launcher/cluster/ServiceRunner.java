@@ -3,7 +3,9 @@ package dev.backbone.launcher.cluster;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.reflect.InvocationTargetException;
+import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The entry point of each service JVM of a {@link Cluster}: {@code ServiceRunner MAIN_CLASS [ARGS...]} runs that
@@ -12,6 +14,11 @@ import java.util.Arrays;
  * killed with SIGKILL and cannot stop its services itself.
  */
 public final class ServiceRunner {
+
+    /** The system property that sets how long, in milliseconds, shutdown hooks may run before the JVM halts. */
+    static final String HALT_AFTER_PROPERTY = "backbone.cluster.halt.after.ms";
+    /** How long the shutdown hooks may run after the cluster process is gone before the JVM halts. */
+    static final Duration HALT_AFTER = Duration.ofMillis(Long.getLong(HALT_AFTER_PROPERTY, 15_000));
 
     private ServiceRunner() {
     }
@@ -42,6 +49,15 @@ public final class ServiceRunner {
             // A broken pipe means the same as end of input: the cluster process is gone.
         }
         System.err.println("The cluster process is gone; stopping this service");
+        // The broker usually went with the cluster process, and a Kafka client's close can wait for it until its
+        // delivery timeout (2 min by default), so a shutdown hook that hangs must not keep the JVM alive.
+        Thread halt = new Thread(() -> {
+            LockSupport.parkNanos(HALT_AFTER.toNanos());
+            System.err.println("The service did not stop within " + HALT_AFTER.toMillis() + " ms; halting");
+            Runtime.getRuntime().halt(1);
+        }, "cluster-watchdog-halt");
+        halt.setDaemon(true);
+        halt.start();
         System.exit(0);
     }
 }
