@@ -42,6 +42,7 @@ public final class AppServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(AppServer.class);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration PRODUCER_CLOSE_TIMEOUT = Duration.ofSeconds(5);
     /** Idle consumers ask the broker at this interval; new records are returned as soon as they arrive. */
     private static final String FETCH_MAX_WAIT_MS = "100";
 
@@ -101,7 +102,8 @@ public final class AppServer implements AutoCloseable {
                 new StaticEndpoints(caches.assets, authenticator, config.cdn(), responses, clock), responses, clock, registry);
 
         var producer = new KafkaProducer<>(producerConfig(config), new ByteArraySerializer(), new ByteArraySerializer());
-        started.add(0, producer::close);
+        // Bounded, because close() without a timeout waits for unsent records as long as the broker is unreachable.
+        started.add(0, () -> producer.close(PRODUCER_CLOSE_TIMEOUT));
         requestDeadLetters = new DeadLetterPublisher(producer, config.requestGroupId());
         invalidationDeadLetters = new DeadLetterPublisher(producer, config.invalidationGroupId());
 
@@ -124,7 +126,16 @@ public final class AppServer implements AutoCloseable {
         kafkaMeters.bind(invalidationConsumer);
 
         startThread(invalidationLoop, "app-server-invalidations-" + config.serverId(), invalidationLoop::stop);
-        startThread(requestLoop, "app-server-requests-" + config.serverId(), requestLoop::stop);
+        startThread(() -> {
+            try {
+                requestLoop.run();
+            } catch (RuntimeException e) {
+                // The server no longer handles requests: the DRAINING heartbeat, and no UP heartbeat after it, make the
+                // load balancer take it out of the pool.
+                heartbeater.close();
+                throw e;
+            }
+        }, "app-server-requests-" + config.serverId(), requestLoop::stop);
         // Closed before the loops that close the consumers, and before the producer.
         started.add(0, kafkaMeters);
         // Closed first: the last heartbeat announces DRAINING before the consumers leave their groups.

@@ -257,7 +257,7 @@ final class RoutedRequestLoop implements Runnable {
         consumer.commitAsync(offsets, (committed, error) -> {
             if (error != null) {
                 commitWarning.warn("Cannot commit offsets {}; the next owner of those partitions handles the records again: {}",
-                        committed.keySet(), error.toString());
+                        offsets.keySet(), error.toString());
             }
         });
     }

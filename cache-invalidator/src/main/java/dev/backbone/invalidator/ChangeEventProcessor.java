@@ -338,7 +338,7 @@ final class ChangeEventProcessor implements AutoCloseable {
         } else {
             consumer.commitAsync(offsets, (done, error) -> {
                 if (error != null) {
-                    log.warn("Cannot commit offsets {} of group {}; a restart replays those changes: {}", done,
+                    log.warn("Cannot commit offsets {} of group {}; a restart replays those changes: {}", offsets,
                             GROUP_ID, error.toString());
                 }
             });

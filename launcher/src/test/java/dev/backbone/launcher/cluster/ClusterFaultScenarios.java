@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
@@ -111,14 +112,20 @@ abstract class ClusterFaultScenarios {
         URI pool = cluster.routingApiUris().get(0).resolve("/api/lb/pools/" + LocalStack.POOL);
         awaitState(pool, "app-3", "UP", Duration.ofSeconds(30));
 
+        // Requests keep coming during and after the pause. The pause outlasts the group's 6 s session timeout, so the
+        // paused server's partitions move away, and its offset commits fail when it wakes up.
+        var load = new SteadyLoad(cluster.frontDoorUri(), 40, 1200, PRODUCTS);
+        CompletableFuture<List<SteadyLoad.Outcome>> outcomes = CompletableFuture.supplyAsync(() -> load.run(Map.of()));
+        LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(2));
         List<String> seen = new ArrayList<>();
         long startedAt = System.nanoTime();
         server.pause();
-        System.out.println("[pause] SIGSTOP app-3 (pid " + server.pid() + ") for 6 s; the heartbeat timeout is 3 s");
-        observe(pool, "app-3", seen, startedAt, Duration.ofSeconds(6));
+        System.out.println("[pause] SIGSTOP app-3 (pid " + server.pid() + ") for 12 s under 40 requests/s; the heartbeat "
+                + "timeout is 3 s, the group session timeout 6 s");
+        observe(pool, "app-3", seen, startedAt, Duration.ofSeconds(12));
         server.resume();
         System.out.println("[pause] SIGCONT app-3");
-        observe(pool, "app-3", seen, startedAt, Duration.ofSeconds(14));
+        observe(pool, "app-3", seen, startedAt, Duration.ofSeconds(24));
 
         List<String> runs = collapse(seen);
         System.out.println("[pause] app-3 states, one sample per 100 ms, repeats collapsed: " + runs);
@@ -130,7 +137,15 @@ abstract class ClusterFaultScenarios {
                 .allMatch(state -> state.equals("JOINING") || state.equals("UP"));
         assertThat(runs.subList(down + 1, runs.size()).stream().filter("UP"::equals).count())
                 .as("UP reached once after recovery and held").isEqualTo(1);
+
+        List<SteadyLoad.Outcome> answered = outcomes.get(3, TimeUnit.MINUTES);
+        System.out.println("[pause] " + SteadyLoad.summary(answered) + " during and after the pause");
+        assertThat(answered).as("every request answered: a response or 504, nothing lost")
+                .allMatch(o -> o.status() == 200 || o.status() == 504);
         cluster.awaitAppServersAssigned(3, Duration.ofSeconds(60));
+        assertThat(server.tail(10_000)).as("app-3's request consumer survived the pause")
+                .doesNotContain("Request consumer stopped after an unexpected error");
+        System.out.println("[pause] after: app-3 owns partitions again and its request consumer is running");
     }
 
     @Test
