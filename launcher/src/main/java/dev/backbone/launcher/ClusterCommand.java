@@ -67,7 +67,13 @@ final class ClusterCommand implements Callable<Integer> {
         }
         out.println("Backbone: starting a multi-process cluster on 127.0.0.1");
         long startedAt = System.nanoTime();
-        Cluster cluster = Cluster.start(options, step -> out.println("  " + step));
+        Cluster cluster;
+        try {
+            cluster = Cluster.start(options, step -> out.println("  " + step));
+        } catch (IllegalStateException | java.io.UncheckedIOException e) {
+            System.err.println("backbone cluster: " + e.getMessage());
+            return 1;
+        }
         var stopped = new CountDownLatch(1);
         var done = new CountDownLatch(1);
         var stopping = new java.util.concurrent.atomic.AtomicBoolean();

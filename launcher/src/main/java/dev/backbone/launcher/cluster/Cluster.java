@@ -47,6 +47,7 @@ public final class Cluster implements AutoCloseable {
     private final ClusterOptions options;
     private final Path workDir;
     private final boolean temporaryWorkDir;
+    private boolean keepWorkDir;
     private final Map<String, ServiceProcess> services = new LinkedHashMap<>();
     /** {@code null} when the cluster runs on external services. */
     private EmbeddedStack embedded;
@@ -108,6 +109,8 @@ public final class Cluster implements AutoCloseable {
         try {
             cluster.startAll(services, outage, progress);
         } catch (RuntimeException e) {
+            // The logs explain the failure, so a temporary directory is kept for the user to read them.
+            cluster.keepWorkDir = true;
             cluster.close();
             throw e;
         }
@@ -392,7 +395,7 @@ public final class Cluster implements AutoCloseable {
         if (embedded != null) {
             embedded.close();
         }
-        if (temporaryWorkDir) {
+        if (temporaryWorkDir && !keepWorkDir) {
             deleteRecursively(workDir);
         }
     }

@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -22,6 +23,9 @@ import java.util.regex.Pattern;
  * after a stop or a kill, with the same configuration and ports.
  */
 public final class ServiceProcess {
+
+    /** A log line that states an error: an exception with its message, a "Caused by" line or an ERROR log record. */
+    private static final Pattern ERROR_LINE = Pattern.compile("^Caused by: |^[\\w.$]+(Exception|Error): | ERROR ");
 
     /** The kinds of service, with their main class and the log line that says the service is ready. */
     public enum Kind {
@@ -101,6 +105,10 @@ public final class ServiceProcess {
         try (OutputStream out = Files.newOutputStream(propertiesFile)) {
             properties.store(out, name + " (" + kind + "), written by backbone cluster");
         }
+        // The file holds secrets (auth.secret, edge.token, admin.token), so only the owner may read it.
+        if (Files.getFileStore(propertiesFile).supportsFileAttributeView("posix")) {
+            Files.setPosixFilePermissions(propertiesFile, PosixFilePermissions.fromString("rw-------"));
+        }
     }
 
     /**
@@ -116,12 +124,23 @@ public final class ServiceProcess {
             }
             if (!isAlive()) {
                 throw new IllegalStateException(name + " exited with status " + process.exitValue()
-                        + " before it was ready; the end of " + logFile + ":\n" + tail(20));
+                        + " before it was ready" + lastError() + "; its log: " + logFile);
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
         }
-        throw new IllegalStateException(name + " was not ready within " + timeout.toSeconds() + " s; the end of "
-                + logFile + ":\n" + tail(20));
+        throw new IllegalStateException(name + " was not ready within " + timeout.toSeconds() + " s" + lastError()
+                + "; its log: " + logFile);
+    }
+
+    /** Returns {@code ": "} and the last error or exception line of the log since the last start, or nothing. */
+    private String lastError() {
+        String found = "";
+        for (String line : logSinceStart().split("\n")) {
+            if (ERROR_LINE.matcher(line).find()) {
+                found = line.strip();
+            }
+        }
+        return found.isEmpty() ? "" : ": " + found;
     }
 
     private String logSinceStart() {
