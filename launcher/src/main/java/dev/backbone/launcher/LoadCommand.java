@@ -85,6 +85,10 @@ final class LoadCommand implements Callable<Integer> {
                 : new HttpRequestSender(url, Duration.ofMillis((long) (timeoutSeconds * 1000)), bearerToken)) {
             System.out.printf("Sending %,d requests at %,.0f/s for %.0f s to %s (%s keys, %.0f%% writes)%n", total, rate,
                     durationSeconds, target == Target.kafka ? "Kafka at " + bootstrapServers : url, keys, writeRatio * 100);
+            if (writeRatio > 0 && target == Target.http && (bearerToken == null || bearerToken.isBlank())) {
+                System.out.println("Note: writes carry no bearer token, so the app servers answer them 401; pass --token "
+                        + "or set BACKBONE_TOKEN (mint one with backbone token)");
+            }
             RunResult result = new OpenLoopRunner(sender, maxInFlight, System.out).run(schedule(total, mix), total);
             LatencyReport.print(System.out, "Load summary", result);
             return result.count(0, 0) + result.count(500, 599) == 0 ? 0 : 1;
