@@ -23,7 +23,20 @@ public final class Backbone implements Runnable {
     public static int run(String... args) {
         return new CommandLine(new Backbone())
                 .setExecutionExceptionHandler(Backbone::reportFailure)
+                .setParameterExceptionHandler(Backbone::reportUsageError)
                 .execute(args);
+    }
+
+    /** Prints a command-line error, suggestions for a mistyped option, and where the options are listed, without the full help. */
+    private static int reportUsageError(CommandLine.ParameterException error, String[] args) {
+        CommandLine commandLine = error.getCommandLine();
+        var err = commandLine.getErr();
+        err.println("error: " + error.getMessage());
+        CommandLine.UnmatchedArgumentException.printSuggestions(error, err);
+        String command = commandLine.getCommandSpec().qualifiedName();
+        // A subcommand that raises the error from its own call() may report its name without the parent's.
+        err.println("Run '" + (command.startsWith("backbone") ? command : "backbone " + command) + " --help' for the options.");
+        return commandLine.getCommandSpec().exitCodeOnInvalidInput();
     }
 
     /**

@@ -3,6 +3,8 @@ package dev.backbone.launcher;
 import java.io.PrintStream;
 import dev.backbone.ingest.IngestConfig;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -55,6 +57,37 @@ final class ServeCommand implements Callable<Integer> {
             + "(backbone-localhost.pem) and its PKCS12 key store (default: ~/.backbone/tls).")
     Path tlsDirectory;
 
+    /**
+     * Returns what is wrong with the sizes and ports, or {@code null}. The ports are tried here, before anything starts,
+     * so that a busy port fails at once and names its option.
+     */
+    String optionProblem() {
+        if (products < 1 || categories < 1 || appServers < 1) {
+            return "--products, --categories and --app-servers must be at least 1; got " + products + ", " + categories
+                    + " and " + appServers;
+        }
+        Map<String, Integer> ports = new LinkedHashMap<>();
+        ports.put("--port", port);
+        ports.put("--api-port", apiPort);
+        ports.put("--dashboard-port", dashboardPort);
+        for (Map.Entry<String, Integer> option : ports.entrySet()) {
+            int value = option.getValue();
+            if (value < 0 || value > 65535) {
+                return option.getKey() + " " + value + " is not a port; use 0 to 65535 (0 picks a free one)";
+            }
+            if (value == 0) {
+                continue;
+            }
+            try (var socket = new java.net.ServerSocket()) {
+                socket.bind(new java.net.InetSocketAddress("127.0.0.1", value));
+            } catch (java.io.IOException e) {
+                return option.getKey() + " " + value + ": 127.0.0.1:" + value + " is in use (" + e.getMessage()
+                        + "); stop what listens there or choose another port, 0 for a free one";
+            }
+        }
+        return null;
+    }
+
     /** Returns the default directory of the self-signed certificate: {@code ~/.backbone/tls}. */
     static Path defaultTlsDirectory() {
         return Path.of(System.getProperty("user.home"), ".backbone", "tls");
@@ -81,6 +114,11 @@ final class ServeCommand implements Callable<Integer> {
         String rateLimitProblem = rateLimitProblem(rateLimit, rateLimitBurst);
         if (rateLimitProblem != null) {
             System.err.println(rateLimitProblem);
+            return 2;
+        }
+        String optionProblem = optionProblem();
+        if (optionProblem != null) {
+            System.err.println(optionProblem);
             return 2;
         }
         Path certificateDirectory = tls ? (tlsDirectory == null ? defaultTlsDirectory() : tlsDirectory) : null;

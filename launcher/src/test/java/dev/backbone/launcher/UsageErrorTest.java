@@ -1,0 +1,30 @@
+package dev.backbone.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** Command-line mistakes get the error, a suggestion where one fits, and a pointer to the help, not the whole help. */
+class UsageErrorTest {
+
+    @Test
+    void mistypedOptionSuggestsTheRightOne() {
+        ConsoleCapture.Result result = ConsoleCapture.run(() -> Backbone.run("serve", "--prot", "80"));
+
+        assertThat(result.exitCode()).isEqualTo(2);
+        assertThat(result.err()).contains("error: Unknown options: '--prot', '80'");
+        assertThat(result.err()).contains("--products");
+        assertThat(result.err()).contains("Run 'backbone serve --help' for the options.");
+        assertThat(result.err()).doesNotContain("Usage:");
+    }
+
+    @Test
+    void invalidValueNamesTheCommand() {
+        ConsoleCapture.Result result = ConsoleCapture.run(() -> Backbone.run("demo", "--products", "-5"));
+
+        assertThat(result.exitCode()).isEqualTo(2);
+        assertThat(result.err()).contains("--products");
+        assertThat(result.err()).contains("Run 'backbone demo --help' for the options.");
+        assertThat(result.err()).doesNotContain("Usage:");
+    }
+}
