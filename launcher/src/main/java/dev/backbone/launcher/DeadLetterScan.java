@@ -151,7 +151,8 @@ final class DeadLetterScan {
 
     private UnreachableException unreachable(TimeoutException e) {
         return new UnreachableException("cannot reach Kafka at " + bootstrapServers + " within " + timeout.toSeconds()
-                + " s; start 'backbone serve' or pass --bootstrap-servers with the address it prints", e);
+                + " s; pass --bootstrap-servers with the Kafka bootstrap address that 'backbone serve' or "
+                + "'backbone cluster' prints", e);
     }
 
     private static boolean reachedEnd(KafkaConsumer<?, ?> consumer, Map<TopicPartition, Long> ends) {

@@ -155,7 +155,7 @@ class DlqCommandIT {
 
             assertThat(result.exitCode()).as(command).isEqualTo(1);
             assertThat(result.err().strip()).as(command).isEqualTo("error: cannot reach Kafka at " + nowhere
-                    + " within 2 s; start 'backbone serve' or pass --bootstrap-servers with the address it prints");
+                    + " within 2 s; pass --bootstrap-servers with the Kafka bootstrap address that 'backbone serve' or 'backbone cluster' prints");
             assertThat(result.out()).as(command).isEmpty();
         }
     }
