@@ -74,6 +74,7 @@ public final class OpenLoopRunner {
         var statusCounts = new ConcurrentHashMap<Integer, LongAdder>();
         var writesAccepted = new LongAdder();
         var completed = new AtomicLong();
+        var firstFailure = new java.util.concurrent.atomic.AtomicReference<Throwable>();
         long sent = 0;
         long startedAt = System.nanoTime();
         long nextProgressAt = startedAt + 1_000_000_000L;
@@ -89,6 +90,9 @@ public final class OpenLoopRunner {
             sender.send(next.request()).whenComplete((status, error) -> {
                 recorder.recordValue(Math.max(1, (System.nanoTime() - intendedAt) / 1_000));
                 int code = error != null ? 0 : status;
+                if (error != null) {
+                    firstFailure.compareAndSet(null, error);
+                }
                 statusCounts.computeIfAbsent(code, c -> new LongAdder()).increment();
                 if (next.write() && code == 200) {
                     writesAccepted.increment();
@@ -108,10 +112,22 @@ public final class OpenLoopRunner {
         Histogram latency = recorder.getIntervalHistogram();
         latency.add(progressHistogram);
         printProgress(sent, total, completed.get(), statusCounts, elapsed, latency);
+        if (firstFailure.get() != null) {
+            progress.println("First failed request: " + rootCause(firstFailure.get()));
+        }
 
         Map<Integer, Long> counts = new TreeMap<>();
         statusCounts.forEach((status, adder) -> counts.put(status, adder.sum()));
         return new RunResult(sent, counts, writesAccepted.sum(), Duration.ofNanos(elapsed), latency);
+    }
+
+    /** Returns the innermost cause as {@code ClassName: message}, such as {@code ConnectException: Connection refused}. */
+    static String rootCause(Throwable error) {
+        Throwable root = error;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getClass().getSimpleName() + (root.getMessage() == null ? "" : ": " + root.getMessage());
     }
 
     private void printProgress(long sent, long total, long completed, Map<Integer, LongAdder> statusCounts, long elapsedNanos,
