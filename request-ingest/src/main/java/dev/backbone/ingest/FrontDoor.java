@@ -85,7 +85,8 @@ public final class FrontDoor implements AutoCloseable {
         var frontDoor = new FrontDoor(config, server, producer, deadLetterProducer, listener, pending, kafkaMeters);
         try {
             listener.start(Duration.ofSeconds(30));
-            // The JSON error handler answers the requests that Jetty rejects before any handler runs (431, 414, bad URIs).
+            // The JSON error handler writes the responses to requests that Jetty rejects before any handler runs (431, 414,
+            // bad URIs).
             server.setErrorHandler(new JsonErrorHandler(new HttpConfiguration().getRequestHeaderSize()));
             server.addConnector(connector(server, config));
             server.setHandler(new FrontDoorHandler(config, producer, pending, registry, rateLimiter(config, registry)));

@@ -27,7 +27,7 @@ public final class ServiceProcess {
     /** A log line that states an error: an exception with its message, a "Caused by" line or an ERROR log record. */
     private static final Pattern ERROR_LINE = Pattern.compile("^Caused by: |^[\\w.$]+(Exception|Error): | ERROR ");
 
-    /** The kinds of service, with their main class and the log line that says the service is ready. */
+    /** The kinds of service, with their main class and the log line that shows the service is ready. */
     public enum Kind {
         ROUTING("dev.backbone.routing.Main", "Routing-streams \\S+ is running"),
         APP_SERVER("dev.backbone.appserver.Main", "App server \\S+ started"),
@@ -105,7 +105,7 @@ public final class ServiceProcess {
         try (OutputStream out = Files.newOutputStream(propertiesFile)) {
             properties.store(out, name + " (" + kind + "), written by backbone cluster");
         }
-        // The file holds secrets (auth.secret, edge.token, admin.token), so only the owner may read it.
+        // The file contains secrets (auth.secret, edge.token, admin.token), so only the owner may read it.
         if (Files.getFileStore(propertiesFile).supportsFileAttributeView("posix")) {
             Files.setPosixFilePermissions(propertiesFile, PosixFilePermissions.fromString("rw-------"));
         }

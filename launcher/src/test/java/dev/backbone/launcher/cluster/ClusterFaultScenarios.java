@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
@@ -114,18 +113,24 @@ abstract class ClusterFaultScenarios {
 
         // Requests keep coming during and after the pause. The pause outlasts the group's 6 s session timeout, so the
         // paused server's partitions move away, and its offset commits fail when it wakes up.
-        var load = new SteadyLoad(cluster.frontDoorUri(), 40, 1200, PRODUCTS);
-        CompletableFuture<List<SteadyLoad.Outcome>> outcomes = CompletableFuture.supplyAsync(() -> load.run(Map.of()));
-        LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(2));
         List<String> seen = new ArrayList<>();
-        long startedAt = System.nanoTime();
-        server.pause();
-        System.out.println("[pause] SIGSTOP app-3 (pid " + server.pid() + ") for 12 s under 40 requests/s; the heartbeat "
-                + "timeout is 3 s, the group session timeout 6 s");
-        observe(pool, "app-3", seen, startedAt, Duration.ofSeconds(12));
-        server.resume();
-        System.out.println("[pause] SIGCONT app-3");
-        observe(pool, "app-3", seen, startedAt, Duration.ofSeconds(24));
+        var load = new SteadyLoad(cluster.frontDoorUri(), 40, 1200, PRODUCTS);
+        // The pause starts 2 s into the load, on the load's hook thread, and the states are sampled there too.
+        List<SteadyLoad.Outcome> answered = load.run(Map.of(2.0, () -> {
+            long startedAt = System.nanoTime();
+            server.pause();
+            System.out.println("[pause] SIGSTOP app-3 (pid " + server.pid() + ") for 12 s under 40 requests/s; the "
+                    + "heartbeat timeout is 3 s, the group session timeout 6 s");
+            try {
+                observe(pool, "app-3", seen, startedAt, Duration.ofSeconds(12));
+                server.resume();
+                System.out.println("[pause] SIGCONT app-3");
+                observe(pool, "app-3", seen, startedAt, Duration.ofSeconds(24));
+            } catch (Exception e) {
+                server.resume();
+                throw new IllegalStateException("sampling the states of app-3 failed: " + e, e);
+            }
+        }));
 
         List<String> runs = collapse(seen);
         System.out.println("[pause] app-3 states, one sample per 100 ms, repeats collapsed: " + runs);
@@ -138,7 +143,6 @@ abstract class ClusterFaultScenarios {
         assertThat(runs.subList(down + 1, runs.size()).stream().filter("UP"::equals).count())
                 .as("UP reached once after recovery and held").isEqualTo(1);
 
-        List<SteadyLoad.Outcome> answered = outcomes.get(3, TimeUnit.MINUTES);
         System.out.println("[pause] " + SteadyLoad.summary(answered) + " during and after the pause");
         assertThat(answered).as("every request answered: a response or 504, nothing lost")
                 .allMatch(o -> o.status() == 200 || o.status() == 504);

@@ -49,7 +49,7 @@ final class SteadyLoad {
 
     /**
      * Sends every request on its schedule. Each hook runs on a thread of its own at its second, so that a slow fault
-     * action (stopping a broker takes seconds) does not hold back the requests; all hooks have finished on return.
+     * action (stopping a broker takes seconds) does not hold back the requests. All hooks have finished on return.
      */
     List<Outcome> run(Map<Double, Runnable> atSecond) {
         var faults = java.util.concurrent.Executors.newScheduledThreadPool(Math.max(1, atSecond.size()));
