@@ -114,7 +114,7 @@ public final class AppServer implements AutoCloseable {
                 () -> requestLoop.assignedPartitions(), clock);
         var requestConsumer = new KafkaConsumer<>(requestConsumerConfig(config), new ByteArrayDeserializer(), new ByteArrayDeserializer());
         requestLoop = new RoutedRequestLoop(requestConsumer,
-                producer, requestDeadLetters, handler, workers, config.pool(), clock, heartbeater::beatNow);
+                producer, requestDeadLetters, handler::handle, workers, config.pool(), clock, heartbeater::beatNow, config.pollMaxRecords());
         var invalidationConsumer = new KafkaConsumer<>(invalidationConsumerConfig(config), new ByteArrayDeserializer(), new ByteArrayDeserializer());
         invalidationLoop = new InvalidationLoop(invalidationConsumer,
                 invalidationDeadLetters, caches, clock, registry);

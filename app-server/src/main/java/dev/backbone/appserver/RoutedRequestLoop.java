@@ -9,18 +9,21 @@ import dev.backbone.events.Topics;
 import dev.backbone.storage.RateLimitedWarning;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.ArrayDeque;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -35,38 +38,55 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The consumer loop of {@code backbone.routed-requests}: reads a batch, hands each request to the worker pool, writes
- * each response to the reply partition the request names, and commits the batch once every response is acknowledged.
+ * The consumer loop of {@code backbone.routed-requests}: hands each request to the worker pool as soon as it is read,
+ * writes each response to the reply partition the request names, and commits a partition's offsets up to the first
+ * request whose response Kafka has not acknowledged yet. The loop polls again while requests are in progress, so one
+ * slow request (a cache miss, a slow query) does not hold back the requests read after it. At most
+ * {@code maxInProgress} requests are in progress; beyond that the loop pauses its partitions until some finish.
  *
- * <p>A response send that fails with a retriable error rewinds its partition to the start of the batch, so the batch
- * is handled again and some clients may get a second response with the same request id. Records that cannot be read,
- * and responses that fail for good, go to {@code backbone.dead-letters}. Runs on one thread;
+ * <p>A response send that fails with a retriable error rewinds its partition to that request, so the requests from
+ * there on are handled again and some clients may get a second response with the same request id. When partitions
+ * are revoked, the loop waits for their requests in progress and commits them before it lets go. Records that cannot be
+ * read, and responses that fail for good, go to {@code backbone.dead-letters}. Runs on one thread;
  * {@link #stop()} may be called from any thread.
  */
 final class RoutedRequestLoop implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(RoutedRequestLoop.class);
     private static final Duration POLL_TIMEOUT = Duration.ofMillis(500);
+    /** How long a poll waits while the loop is paused because too many requests are in progress. */
+    private static final Duration PAUSED_POLL_TIMEOUT = Duration.ofMillis(5);
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
+    /** How long a revocation or the stop waits for the requests in progress before it commits what finished. */
+    private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(10);
 
     private final Consumer<byte[], byte[]> consumer;
     private final Producer<byte[], byte[]> producer;
     private final DeadLetterPublisher deadLetters;
-    private final RequestHandler handler;
+    private final Function<ClientRequest, ClientResponse> handler;
     private final ExecutorService workers;
     private final String pool;
     private final Clock clock;
     private final Runnable onAssignmentChange;
+    private final int maxInProgress;
     private final JsonSerde<RoutedRequest> requestSerde = Topics.jsonSerde(Topics.ROUTED_REQUESTS);
     private final JsonSerde<ClientResponse> responseSerde = Topics.jsonSerde(Topics.RESPONSES);
     private final AtomicReference<List<Integer>> assignedPartitions = new AtomicReference<>(List.of());
     private final LongAdder expired = new LongAdder();
     private final LongAdder otherPool = new LongAdder();
     private final RateLimitedWarning commitWarning;
+    /** The requests read and not yet committed, by partition, in offset order. Used on the loop thread only. */
+    private final Map<TopicPartition, ArrayDeque<InProgress>> inProgress = new HashMap<>();
+    private int inProgressCount;
+    private boolean paused;
     private volatile boolean running = true;
 
     RoutedRequestLoop(Consumer<byte[], byte[]> consumer, Producer<byte[], byte[]> producer, DeadLetterPublisher deadLetters,
-                      RequestHandler handler, ExecutorService workers, String pool, Clock clock, Runnable onAssignmentChange) {
+                      Function<ClientRequest, ClientResponse> handler, ExecutorService workers, String pool, Clock clock, Runnable onAssignmentChange,
+                      int maxInProgress) {
+        if (maxInProgress < 1) {
+            throw new IllegalArgumentException("maxInProgress must be at least 1, was " + maxInProgress);
+        }
         this.consumer = consumer;
         this.producer = producer;
         this.deadLetters = deadLetters;
@@ -75,6 +95,7 @@ final class RoutedRequestLoop implements Runnable {
         this.pool = pool;
         this.clock = clock;
         this.onAssignmentChange = onAssignmentChange;
+        this.maxInProgress = maxInProgress;
         this.commitWarning = new RateLimitedWarning(log, clock, 10_000);
     }
 
@@ -83,10 +104,12 @@ final class RoutedRequestLoop implements Runnable {
         try {
             consumer.subscribe(List.of(Topics.ROUTED_REQUESTS.name()), new AssignmentTracker());
             while (running) {
-                ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL_TIMEOUT);
-                if (!records.isEmpty()) {
-                    handleBatch(records);
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(paused ? PAUSED_POLL_TIMEOUT : POLL_TIMEOUT);
+                for (ConsumerRecord<byte[], byte[]> record : records) {
+                    start(record);
                 }
+                commitAsync(collectFinished());
+                pauseOrResume();
             }
         } catch (WakeupException e) {
             if (running) {
@@ -96,13 +119,17 @@ final class RoutedRequestLoop implements Runnable {
             log.error("Request consumer stopped after an unexpected error; this server no longer handles requests", e);
             throw e;
         } finally {
-            consumer.close(CLOSE_TIMEOUT);
-            assignedPartitions.set(List.of());
-            log.info("Request consumer closed");
+            try {
+                commitSync(drain(inProgress.keySet()));
+            } finally {
+                consumer.close(CLOSE_TIMEOUT);
+                assignedPartitions.set(List.of());
+                log.info("Request consumer closed");
+            }
         }
     }
 
-    /** Stops the loop: it finishes the batch at hand, then closes the consumer. */
+    /** Stops the loop: it waits for the requests in progress and commits them, then closes the consumer. */
     void stop() {
         running = false;
         consumer.wakeup();
@@ -123,36 +150,73 @@ final class RoutedRequestLoop implements Runnable {
         return otherPool.sum();
     }
 
-    private void handleBatch(ConsumerRecords<byte[], byte[]> records) {
-        Map<TopicPartition, Long> firstOffsets = new HashMap<>();
-        Map<TopicPartition, OffsetAndMetadata> nextOffsets = new HashMap<>();
-        List<CompletableFuture<Boolean>> answers = new ArrayList<>();
-        List<TopicPartition> answerPartitions = new ArrayList<>();
-        for (ConsumerRecord<byte[], byte[]> record : records) {
-            var partition = new TopicPartition(record.topic(), record.partition());
-            firstOffsets.putIfAbsent(partition, record.offset());
-            nextOffsets.put(partition, new OffsetAndMetadata(record.offset() + 1));
-            CompletableFuture<Boolean> answer = startAnswer(record);
-            if (answer != null) {
-                answers.add(answer);
-                answerPartitions.add(partition);
-            }
-        }
+    private void start(ConsumerRecord<byte[], byte[]> record) {
+        var partition = new TopicPartition(record.topic(), record.partition());
+        CompletableFuture<Boolean> answer = startAnswer(record);
+        inProgress.computeIfAbsent(partition, p -> new ArrayDeque<>()).addLast(new InProgress(record.offset(), answer));
+        inProgressCount++;
+    }
 
-        var retry = new TreeSet<TopicPartition>(Comparator.comparingInt(TopicPartition::partition));
-        for (int i = 0; i < answers.size(); i++) {
-            if (!answers.get(i).join()) {
-                retry.add(answerPartitions.get(i));
+    /**
+     * Removes the finished requests at the head of each partition and returns the offsets to commit. A request whose
+     * response must be sent again rewinds its partition to it, and the requests after it are handled again.
+     */
+    private Map<TopicPartition, OffsetAndMetadata> collectFinished() {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        for (var entry : inProgress.entrySet()) {
+            TopicPartition partition = entry.getKey();
+            ArrayDeque<InProgress> queue = entry.getValue();
+            while (!queue.isEmpty() && queue.peekFirst().isDone()) {
+                InProgress head = queue.pollFirst();
+                inProgressCount--;
+                if (head.mustRetry()) {
+                    inProgressCount -= queue.size();
+                    queue.clear();
+                    consumer.seek(partition, head.offset());
+                    log.warn("Sending a response on {} failed with a retriable error; handling the requests from offset {} again",
+                            partition, head.offset());
+                    break;
+                }
+                offsets.put(partition, new OffsetAndMetadata(head.offset() + 1));
             }
         }
-        if (!retry.isEmpty()) {
-            for (TopicPartition partition : retry) {
-                consumer.seek(partition, firstOffsets.get(partition));
-                nextOffsets.remove(partition);
+        inProgress.values().removeIf(ArrayDeque::isEmpty);
+        return offsets;
+    }
+
+    /**
+     * Waits up to {@link #DRAIN_TIMEOUT} for the requests in progress on {@code partitions}, forgets them, and returns
+     * the offsets up to the first request that has not finished or must be sent again.
+     */
+    private Map<TopicPartition, OffsetAndMetadata> drain(Collection<TopicPartition> partitions) {
+        long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        for (TopicPartition partition : List.copyOf(partitions)) {
+            ArrayDeque<InProgress> queue = inProgress.remove(partition);
+            if (queue == null) {
+                continue;
             }
-            log.warn("Sending responses on partitions {} failed with a retriable error; handling those batches again", retry);
+            inProgressCount -= queue.size();
+            for (InProgress request : queue) {
+                if (!request.await(deadline) || request.mustRetry()) {
+                    break;
+                }
+                offsets.put(partition, new OffsetAndMetadata(request.offset() + 1));
+            }
         }
-        commit(nextOffsets);
+        return offsets;
+    }
+
+    /** Pauses every assigned partition while {@code maxInProgress} requests are in progress, and resumes them after. */
+    private void pauseOrResume() {
+        if (inProgressCount >= maxInProgress) {
+            // Every time, so that partitions assigned while paused are paused too.
+            consumer.pause(consumer.assignment());
+            paused = true;
+        } else if (paused) {
+            consumer.resume(consumer.paused());
+            paused = false;
+        }
     }
 
     /**
@@ -179,7 +243,7 @@ final class RoutedRequestLoop implements Runnable {
             log.debug("Skipped expired request {} at {}-{}@{}", request.requestId(), record.topic(), record.partition(), record.offset());
             return null;
         }
-        return CompletableFuture.supplyAsync(() -> withRoutingHeaders(handler.handle(request), routed), workers)
+        return CompletableFuture.supplyAsync(() -> withRoutingHeaders(handler.apply(request), routed), workers)
                 .thenCompose(response -> send(request, response))
                 .handle((ignored, error) -> error == null || finishFailed(record, unwrap(error)));
     }
@@ -248,12 +312,13 @@ final class RoutedRequestLoop implements Runnable {
         return true;
     }
 
-    private void commit(Map<TopicPartition, OffsetAndMetadata> offsets) {
+    private void commitAsync(Map<TopicPartition, OffsetAndMetadata> offsets) {
         if (offsets.isEmpty()) {
             return;
         }
-        // Asynchronous, so the next poll does not wait for the broker: every response of the batch is acknowledged
-        // already, and a commit that fails only means that the next owner of a partition handles those records again.
+        // Asynchronous, so the next poll does not wait for the broker: every response up to these offsets is
+        // acknowledged already, and a commit that fails only means that the next owner of a partition handles those
+        // records again.
         consumer.commitAsync(offsets, (committed, error) -> {
             if (error != null) {
                 commitWarning.warn("Cannot commit offsets {}; the next owner of those partitions handles the records again: {}",
@@ -262,16 +327,71 @@ final class RoutedRequestLoop implements Runnable {
         });
     }
 
+    private void commitSync(Map<TopicPartition, OffsetAndMetadata> offsets) {
+        if (offsets.isEmpty()) {
+            return;
+        }
+        try {
+            consumer.commitSync(offsets, CLOSE_TIMEOUT);
+        } catch (RuntimeException e) {
+            log.warn("Cannot commit offsets {}; the next owner of those partitions handles the records again: {}",
+                    offsets.keySet(), e.toString());
+        }
+    }
+
+    /**
+     * A request read from {@code offset} and its answer: {@code null} when no response is due, otherwise a future that
+     * completes with {@code false} when the response must be sent again.
+     */
+    private record InProgress(long offset, CompletableFuture<Boolean> answer) {
+
+        boolean isDone() {
+            return answer == null || answer.isDone();
+        }
+
+        boolean mustRetry() {
+            return answer != null && !answer.join();
+        }
+
+        /** Waits until the request finished or the deadline (a {@link System#nanoTime()} value) passed. */
+        boolean await(long deadlineNanos) {
+            if (isDone()) {
+                return true;
+            }
+            try {
+                answer.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+                return true;
+            } catch (TimeoutException e) {
+                return false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            } catch (ExecutionException e) {
+                // The answer futures complete normally; an exception here is a bug, and the request is not committed.
+                return false;
+            }
+        }
+    }
+
     /** Keeps {@link #assignedPartitions} current and announces every change. Runs on the consumer thread. */
     private final class AssignmentTracker implements ConsumerRebalanceListener {
 
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            // Commit what finished, so the next owner starts after it instead of answering it again.
+            commitSync(drain(partitions));
             update(partitions, false);
         }
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            // Another member owns them already, and a commit would fail: forget their requests in progress.
+            for (TopicPartition partition : partitions) {
+                ArrayDeque<InProgress> queue = inProgress.remove(partition);
+                if (queue != null) {
+                    inProgressCount -= queue.size();
+                }
+            }
             update(partitions, false);
         }
 

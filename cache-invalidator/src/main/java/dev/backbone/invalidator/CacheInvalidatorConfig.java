@@ -30,8 +30,9 @@ import java.util.regex.Pattern;
  *                              ({@code offset.flush.interval.ms}, default 1000). A crash replays the changes of up
  *                              to this interval
  * @param pollIntervalMs        how long Debezium waits for a new batch of changes ({@code poll.interval.ms},
- *                              default 1, because Debezium waits this long for a batch to fill even when changes
- *                              are queued; its own default of 500 adds up to half a second of lag)
+ *                              default 10, because Debezium waits this long for a batch to fill even when changes
+ *                              are queued; its own default of 500 adds up to half a second of lag, and 1 keeps
+ *                              the polling thread spinning for about half a core while nothing changes)
  * @param captureEnabled        whether this process runs the Debezium engine ({@code capture.enabled}, default true).
  *                              Set it to false when Kafka Connect fills {@code backbone.db-changes} in a
  *                              distributed deployment
@@ -149,7 +150,7 @@ public record CacheInvalidatorConfig(
                 settings.list("table.include.list", DEFAULT_TABLES),
                 offsetFile == null || offsetFile.isBlank() ? defaultOffsetFile(slotName) : Path.of(offsetFile.trim()),
                 settings.longValue("offset.flush.interval.ms", 1_000, 10, 600_000),
-                settings.longValue("poll.interval.ms", 1, 1, 60_000),
+                settings.longValue("poll.interval.ms", 10, 1, 60_000),
                 settings.bool("capture.enabled", true),
                 settings.bool("topics.create", true),
                 (short) settings.integer("topics.replication.factor", 1, 1, Short.MAX_VALUE),

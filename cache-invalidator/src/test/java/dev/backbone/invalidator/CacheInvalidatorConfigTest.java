@@ -25,7 +25,7 @@ class CacheInvalidatorConfigTest {
         assertThat(config.tableIncludeList())
                 .containsExactly("public.products", "public.categories", "public.static_assets", "public.accounts");
         assertThat(config.offsetStorageFile()).hasFileName("backbone.offsets");
-        assertThat(config.pollIntervalMs()).isEqualTo(1);
+        assertThat(config.pollIntervalMs()).isEqualTo(10);
         assertThat(config.captureEnabled()).isTrue();
         assertThat(config.tombstonesOnDelete()).isFalse();
         assertThat(config.purgeWindowMs()).isEqualTo(100);

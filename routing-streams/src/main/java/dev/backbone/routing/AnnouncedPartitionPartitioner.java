@@ -1,6 +1,7 @@
 package dev.backbone.routing;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -27,15 +28,24 @@ final class AnnouncedPartitionPartitioner implements StreamPartitioner<String, R
     /** Returns the partition for a routing key, preferring the announced partitions below {@code numPartitions}. */
     static int partitionFor(String routingKey, List<Integer> announced, int numPartitions) {
         int hash = Utils.toPositive(Utils.murmur2(routingKey.getBytes(StandardCharsets.UTF_8)));
-        int[] usable = announced.stream()
-                .filter(p -> p != null && p >= 0 && p < numPartitions)
-                .mapToInt(Integer::intValue)
-                .distinct()
-                .sorted()
-                .toArray();
-        if (usable.length == 0) {
+        // A loop rather than a stream: this runs once per routed request, and the lists are short.
+        int[] usable = new int[announced.size()];
+        int count = 0;
+        for (Integer partition : announced) {
+            if (partition != null && partition >= 0 && partition < numPartitions) {
+                usable[count++] = partition;
+            }
+        }
+        if (count == 0) {
             return hash % numPartitions;
         }
-        return usable[hash % usable.length];
+        Arrays.sort(usable, 0, count);
+        int distinct = 0;
+        for (int i = 0; i < count; i++) {
+            if (i == 0 || usable[i] != usable[i - 1]) {
+                usable[distinct++] = usable[i];
+            }
+        }
+        return usable[hash % distinct];
     }
 }

@@ -2,6 +2,8 @@ package dev.backbone.routing;
 
 import java.net.IDN;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /** Canonical host names: the form DNS records are stored and looked up in. */
@@ -15,6 +17,13 @@ final class HostNames {
             + "names are converted to punycode";
 
     private static final Pattern LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+    /** Valid names seen before, with their canonical form; emptied when it reaches {@link #MAX_REMEMBERED}. */
+    private static final Map<String, String> REMEMBERED = new ConcurrentHashMap<>();
+    /**
+     * The most names {@link #REMEMBERED} holds. Every request's host is canonicalized, a site has few host names, and
+     * the IDN conversion and label checks cost about a twentieth of the routing thread.
+     */
+    static final int MAX_REMEMBERED = 10_000;
 
     private HostNames() {
     }
@@ -31,6 +40,19 @@ final class HostNames {
         if (host == null) {
             throw new IllegalArgumentException("host name is missing");
         }
+        String remembered = REMEMBERED.get(host);
+        if (remembered != null) {
+            return remembered;
+        }
+        String canonical = convert(host);
+        if (REMEMBERED.size() >= MAX_REMEMBERED) {
+            REMEMBERED.clear();
+        }
+        REMEMBERED.put(host, canonical);
+        return canonical;
+    }
+
+    private static String convert(String host) {
         String name = stripPort(host.trim());
         if (name.endsWith(".")) {
             name = name.substring(0, name.length() - 1);

@@ -62,7 +62,18 @@ final class RoutingTraces {
         }
     }
 
+    /** Returns the index key: the time zero-padded to 19 digits, {@code U+001F} and the request id. */
     static String indexKey(long routedAtMs, String requestId) {
-        return String.format("%019d", routedAtMs) + SEPARATOR + requestId;
+        if (routedAtMs < 0) {
+            // Not a wall-clock time; keeps the format's order for the negative values of tests.
+            return String.format("%019d", routedAtMs) + SEPARATOR + requestId;
+        }
+        // Called once per routed request; String.format cost a tenth of the routing thread.
+        String digits = Long.toString(routedAtMs);
+        var key = new StringBuilder(20 + requestId.length());
+        for (int i = digits.length(); i < 19; i++) {
+            key.append('0');
+        }
+        return key.append(digits).append(SEPARATOR).append(requestId).toString();
     }
 }

@@ -17,6 +17,18 @@ class HostNamesTest {
     }
 
     @Test
+    void rememberedNamesGiveTheSameAnswerAndInvalidNamesStayErrors() {
+        for (int i = 0; i < HostNames.MAX_REMEMBERED + 10; i++) {
+            assertThat(HostNames.canonical("Host-" + i + ".Example.")).isEqualTo("host-" + i + ".example");
+        }
+        assertThat(HostNames.canonical("Host-7.Example.")).isEqualTo("host-7.example");
+        for (int attempt = 0; attempt < 2; attempt++) {
+            assertThatThrownBy(() -> HostNames.canonical("bad_host.example"))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("invalid label 'bad_host'");
+        }
+    }
+
+    @Test
     void internationalizedNameBecomesPunycode() {
         assertThat(HostNames.canonical("Bücher.Example")).isEqualTo("xn--bcher-kva.example");
         assertThat(HostNames.canonical("xn--bcher-kva.example")).isEqualTo("xn--bcher-kva.example");
