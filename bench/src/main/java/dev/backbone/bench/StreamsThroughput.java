@@ -7,9 +7,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
@@ -38,16 +38,21 @@ final class StreamsThroughput {
         return builder.build();
     }
 
-    /** Returns records per second from the moment the application reached RUNNING until {@code expected} outputs arrived. */
+    /**
+     * Returns records per second from the moment the application reached RUNNING until {@code expected} outputs arrived,
+     * counting only records written after the call.
+     */
     static double drain(String bootstrap, KafkaStreamsStarter starter, String outputTopic, long expected, Duration timeout) {
         Map<String, Object> consumerConfig = Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ConsumerConfig.GROUP_ID_CONFIG, "bench-count-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                 ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
         try (var consumer = new KafkaConsumer<>(consumerConfig, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(outputTopic));
-            consumer.poll(Duration.ofMillis(100));
+            // Counts only what this run writes: the output topic may hold the records of an earlier run.
+            List<TopicPartition> partitions = consumer.partitionsFor(outputTopic).stream()
+                    .map(info -> new TopicPartition(outputTopic, info.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToEnd(partitions);
+            partitions.forEach(consumer::position);
             long[] runningAt = {0};
             AutoCloseable app = starter.start(() -> runningAt[0] = System.nanoTime());
             try (app) {

@@ -1,6 +1,5 @@
 package dev.backbone.routing;
 
-import dev.backbone.events.JsonSerde;
 import dev.backbone.events.Topics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -99,13 +98,13 @@ public final class RoutingTopology {
         // In-memory stores with changelogs: every entry expires within its TTL, so the stores stay as small as the set of
         // recently active clients, and a RocksDB flush of both stores at every commit would stall the stream thread.
         topology.addStateStore(Stores.keyValueStoreBuilder(
-                        Stores.inMemoryKeyValueStore(CLIENT_DNS_CACHE_STORE), Serdes.String(), new JsonSerde<>(CachedAnswer.class))
+                        Stores.inMemoryKeyValueStore(CLIENT_DNS_CACHE_STORE), Serdes.String(), StoreSerdes.cachedAnswer())
                 .withCachingDisabled(), ROUTE_PROCESSOR);
         topology.addStateStore(Stores.keyValueStoreBuilder(
                         Stores.inMemoryKeyValueStore(CLIENT_DNS_CACHE_EXPIRY_STORE), Serdes.String(), Serdes.String())
                 .withCachingDisabled(), ROUTE_PROCESSOR);
         topology.addStateStore(Stores.keyValueStoreBuilder(
-                        Stores.inMemoryKeyValueStore(ROUTING_TRACES_STORE), Serdes.String(), new JsonSerde<>(RoutingTrace.class))
+                        Stores.inMemoryKeyValueStore(ROUTING_TRACES_STORE), Serdes.String(), StoreSerdes.routingTrace())
                 .withCachingDisabled(), ROUTE_PROCESSOR);
         // The time index has no changelog: it is rebuilt from the restored traces when a task starts, which saves a
         // changelog record per request.

@@ -1,0 +1,65 @@
+package dev.backbone.routing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.backbone.events.JsonSerde;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.kafka.common.errors.SerializationException;
+import org.junit.jupiter.api.Test;
+
+class StoreSerdesTest {
+
+    private static final String TOPIC = "backbone-routing-routing-traces-changelog";
+
+    private final RoutingTrace routed = new RoutingTrace("req-1", "client-1", "xn--bcher-kva.example", "cache", true,
+            List.of("lb-2", "lb-3"), "lb-1", "shop", "app-2", true, RoutingTrace.ROUTED, 200, null, 1_733_356_800_123L);
+    private final RoutingTrace rejected = new RoutingTrace("req-2", "client-ü", "Bad Host", null, false, List.of(), null,
+            null, null, false, RoutingTrace.REJECTED, 400, "invalid_host", 7L);
+    private final CachedAnswer answer = new CachedAnswer("shop.example.com", false, List.of("lb-2", "lb-1"), "region", 99L);
+    private final CachedAnswer nxdomain = new CachedAnswer("nowhere.example", true, List.of(), null, Long.MAX_VALUE);
+
+    @Test
+    void valuesSurviveTheRoundTrip() {
+        var traces = StoreSerdes.routingTrace();
+        var answers = StoreSerdes.cachedAnswer();
+        for (RoutingTrace trace : List.of(routed, rejected)) {
+            assertThat(traces.deserializer().deserialize(TOPIC, traces.serializer().serialize(TOPIC, trace))).isEqualTo(trace);
+        }
+        for (CachedAnswer value : List.of(answer, nxdomain)) {
+            assertThat(answers.deserializer().deserialize(TOPIC, answers.serializer().serialize(TOPIC, value))).isEqualTo(value);
+        }
+        assertThat(traces.serializer().serialize(TOPIC, null)).isNull();
+        assertThat(traces.deserializer().deserialize(TOPIC, null)).isNull();
+    }
+
+    @Test
+    void readsTheJsonOfEarlierVersions() {
+        byte[] json = new JsonSerde<>(RoutingTrace.class).serialize(TOPIC, routed);
+        assertThat(StoreSerdes.routingTrace().deserializer().deserialize(TOPIC, json)).isEqualTo(routed);
+        byte[] answerJson = new JsonSerde<>(CachedAnswer.class).serialize(TOPIC, answer);
+        assertThat(StoreSerdes.cachedAnswer().deserializer().deserialize(TOPIC, answerJson)).isEqualTo(answer);
+    }
+
+    @Test
+    void binaryIsSmallerThanJson() {
+        byte[] binary = StoreSerdes.routingTrace().serializer().serialize(TOPIC, routed);
+        byte[] json = new JsonSerde<>(RoutingTrace.class).serialize(TOPIC, routed);
+        assertThat(binary.length).isLessThan(json.length / 2);
+    }
+
+    @Test
+    void damagedBytesGiveASerializationExceptionNamingTheType() {
+        var traces = StoreSerdes.routingTrace();
+        byte[] bytes = traces.serializer().serialize(TOPIC, routed);
+        assertThatThrownBy(() -> traces.deserializer().deserialize(TOPIC, Arrays.copyOf(bytes, bytes.length - 3)))
+                .isInstanceOf(SerializationException.class).hasMessageContaining("RoutingTrace");
+        assertThatThrownBy(() -> traces.deserializer().deserialize(TOPIC, Arrays.copyOf(bytes, bytes.length + 1)))
+                .isInstanceOf(SerializationException.class).hasMessageContaining("left over");
+        assertThatThrownBy(() -> traces.deserializer().deserialize(TOPIC, new byte[]{9, 1, 2}))
+                .isInstanceOf(SerializationException.class).hasMessageContaining("format version 9");
+        assertThatThrownBy(() -> traces.deserializer().deserialize(TOPIC, new byte[0]))
+                .isInstanceOf(SerializationException.class).hasMessageContaining("missing");
+    }
+}
