@@ -53,8 +53,16 @@ public final class EndToEndBenchmark implements Callable<Integer> {
             description = "Records each topology processes in a warm-up round before it is measured; 0 skips it (default: ${DEFAULT-VALUE}).")
     int warmupRecords;
 
+    @Option(names = "--rounds", defaultValue = "3",
+            description = "Measured rounds of both topologies after the warm-up; the report gives the medians (default: ${DEFAULT-VALUE}).")
+    int rounds;
+
     @Option(names = "--http-requests", defaultValue = "10000", description = "Requests for the front-door maximum rate (default: ${DEFAULT-VALUE}).")
     int httpRequests;
+
+    @Option(names = "--http-warmup-requests", defaultValue = "10000",
+            description = "Requests sent to the front door before it is measured; 0 skips the warm-up (default: ${DEFAULT-VALUE}).")
+    int httpWarmupRequests;
 
     @Option(names = "--http-concurrency", defaultValue = "64", description = "Requests in flight for the maximum rate (default: ${DEFAULT-VALUE}).")
     int httpConcurrency;
@@ -81,6 +89,13 @@ public final class EndToEndBenchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (httpWarmupRequests < 0) {
+            throw new CommandLine.ParameterException(new CommandLine(this),
+                    "--http-warmup-requests must be 0 or more, was " + httpWarmupRequests);
+        }
+        if (rounds < 1) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--rounds must be at least 1, was " + rounds);
+        }
         if (warmupRecords < 0 || warmupRecords > records) {
             throw new CommandLine.ParameterException(new CommandLine(this),
                     "--warmup-records must be from 0 to --records (" + records + "), was " + warmupRecords);
@@ -124,12 +139,24 @@ public final class EndToEndBenchmark implements Callable<Integer> {
                     out.printf("  warm-up round: both topologies on %,d records%n", warmupRecords);
                     streamsRound(bootstrap, stateDir, "-warmup", warmupRecords);
                 }
-                double[] rates = streamsRound(bootstrap, stateDir, "", records);
-                double passThroughRate = rates[0];
-                double routingRate = rates[1];
-                row("pass-through topology (same serdes, no logic)", "%,.0f records/s", passThroughRate, "baseline");
+                // Alternating rounds, and the median of each: one round of 100,000 records lasts a few seconds, and a
+                // single pair of runs moved the ratio by a fifth from one run to the next.
+                double[] passThroughRates = new double[rounds];
+                double[] routingRates = new double[rounds];
+                for (int round = 0; round < rounds; round++) {
+                    double[] rates = streamsRound(bootstrap, stateDir, "-" + (round + 1), records);
+                    passThroughRates[round] = rates[0];
+                    routingRates[round] = rates[1];
+                    out.printf("  round %d of %d: pass-through %,.0f records/s, routing-streams %,.0f records/s (%.2f ×)%n",
+                            round + 1, rounds, rates[0], rates[1], rates[1] / rates[0]);
+                }
+                double passThroughRate = median(passThroughRates);
+                double routingRate = median(routingRates);
+                row("pass-through topology (same serdes, no logic), median of " + rounds + " rounds", "%,.0f records/s",
+                        passThroughRate, "baseline");
                 out.printf("  pass-through topology: %,.0f records/s%n", passThroughRate);
-                row("routing-streams (DNS, client cache, waterfall, Maglev, routing trace)", "%,.0f records/s", routingRate,
+                row("routing-streams (DNS, client cache, waterfall, Maglev, routing trace), median of " + rounds + " rounds",
+                        "%,.0f records/s", routingRate,
                         String.format("%.2f × pass-through (target ≥ 0.8)", routingRate / passThroughRate));
                 out.printf("  routing-streams: %,.0f records/s (%.2f × pass-through)%n", routingRate, routingRate / passThroughRate);
             }
@@ -219,6 +246,14 @@ public final class EndToEndBenchmark implements Callable<Integer> {
             double producerRate = KafkaBaselines.producerThroughput(bootstrap, "bench.raw", records);
             out.printf("  raw producer on the stack's broker: %,.0f records/s%n", producerRate);
 
+            if (httpWarmupRequests > 0) {
+                // The JIT compiles the request path for the first tens of seconds; the compiler threads took over a
+                // third of all CPU samples of a run without this warm-up.
+                out.printf("  warm-up: %,d requests with %d in flight%n", httpWarmupRequests, httpConcurrency);
+                var warmup = new Workload(stack.frontDoorUri(), LocalStack.SITE,
+                        new Workload.Options(httpWarmupRequests, httpConcurrency, 0.0, 1.0, 10_000, 1000, 3), null);
+                warmup.run(new PrintStream(java.io.OutputStream.nullOutputStream()));
+            }
             var workload = new Workload(stack.frontDoorUri(), LocalStack.SITE,
                     new Workload.Options(httpRequests, httpConcurrency, 0.0, 1.0, 10_000, 1000, 7), null);
             RunResult max = workload.run(new PrintStream(java.io.OutputStream.nullOutputStream()));
@@ -237,6 +272,21 @@ public final class EndToEndBenchmark implements Callable<Integer> {
             row(String.format("raw Kafka round trip at %,.0f records/s, p50 / p99", rate), "%s", percentiles(kafkaRoundTrip), "baseline");
             out.printf("  HTTP p99 %.1f ms vs raw Kafka p99 %.1f ms at %,.0f/s: %.1f ×%n", http.getValueAtPercentile(99) / 1000.0,
                     kafkaRoundTrip.getValueAtPercentile(99) / 1000.0, rate, ratio);
+
+            // Context for both front-door figures: the same three hops in raw Kafka, without HTTP or any logic.
+            try (var hops = new KafkaBaselines.ThreeHops(bootstrap, "bench.hop", Topics.CLIENT_REQUESTS.partitions())) {
+                hops.awaitReady();
+                double hopRate = hops.closedLoopRate(httpRequests, httpConcurrency);
+                Histogram hopLatency = hops.fixedRate(rate, Duration.ofSeconds(latencySeconds));
+                row("raw Kafka three-hop round trip (client → relay → relay → client), " + httpConcurrency + " in flight",
+                        "%,.0f round trips/s", hopRate,
+                        String.format("context: the front door answers %.2f × this rate", accepted / hopRate));
+                row(String.format("raw Kafka three-hop round trip at %,.0f records/s, p50 / p99", rate), "%s", percentiles(hopLatency),
+                        String.format("context: HTTP p99 is %.1f × this p99",
+                                http.getValueAtPercentile(99) / (double) hopLatency.getValueAtPercentile(99)));
+                out.printf("  raw three hops: %,.0f round trips/s with %d in flight; p99 %.1f ms at %,.0f/s%n", hopRate,
+                        httpConcurrency, hopLatency.getValueAtPercentile(99) / 1000.0, rate);
+            }
         }
     }
 
@@ -272,6 +322,13 @@ public final class EndToEndBenchmark implements Callable<Integer> {
             }
             return result.latencyMicros();
         }
+    }
+
+    static double median(double[] values) {
+        double[] sorted = values.clone();
+        java.util.Arrays.sort(sorted);
+        int middle = sorted.length / 2;
+        return sorted.length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 
     private static String percentiles(Histogram histogram) {

@@ -162,4 +162,142 @@ final class KafkaBaselines {
         }
         return histogram;
     }
+
+    /**
+     * A request path of raw Kafka with the shape of Backbone's: a client writes to the first of three topics, two relays
+     * each read one topic and write every record to the next one as soon as they read it (no logic, no acknowledgement
+     * awaited before the next poll), and the client reads the third topic. Same record size and producer settings as
+     * the front door. It measures what three Kafka hops cost by themselves, so the front door's figures can be read
+     * against it.
+     */
+    static final class ThreeHops implements AutoCloseable {
+
+        private final String bootstrap;
+        private final String[] topics;
+        private final List<Thread> relays = new java.util.ArrayList<>();
+        private volatile boolean running = true;
+
+        ThreeHops(String bootstrap, String prefix, int partitions) {
+            this.bootstrap = bootstrap;
+            this.topics = new String[]{prefix + "-1", prefix + "-2", prefix + "-3"};
+            for (String topic : topics) {
+                createTopic(bootstrap, topic, partitions);
+            }
+            for (int hop = 0; hop < 2; hop++) {
+                var relay = new Thread(relay(topics[hop], topics[hop + 1]), "bench-relay-" + (hop + 1));
+                relay.setDaemon(true);
+                relays.add(relay);
+                relay.start();
+            }
+        }
+
+        private Runnable relay(String from, String to) {
+            return () -> {
+                Map<String, Object> config = Map.of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                        ConsumerConfig.GROUP_ID_CONFIG, "bench-relay-" + from,
+                        // A new topic: from the start, so that nothing sent before the assignment is missed.
+                        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
+                try (var consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+                     var producer = new KafkaProducer<>(producerConfig(bootstrap), new ByteArraySerializer(), new ByteArraySerializer())) {
+                    consumer.subscribe(List.of(from));
+                    while (running) {
+                        for (var record : consumer.poll(Duration.ofMillis(100))) {
+                            producer.send(new ProducerRecord<>(to, record.key(), record.value()));
+                        }
+                    }
+                }
+            };
+        }
+
+        /** Waits until a record sent now comes back, so that the relays own their partitions; gives up after 60 s. */
+        void awaitReady() throws InterruptedException {
+            Histogram probe = run(1, 1, 0, Duration.ofSeconds(60));
+            if (probe.getTotalCount() == 0) {
+                throw new IllegalStateException("the three-hop relays did not pass a record on within 60 s");
+            }
+        }
+
+        /** Keeps {@code inFlight} records travelling until {@code count} came back; returns round trips per second. */
+        double closedLoopRate(int count, int inFlight) throws InterruptedException {
+            long startedAt = System.nanoTime();
+            Histogram latencies = run(count, inFlight, 0, Duration.ofMinutes(5));
+            if (latencies.getTotalCount() < count) {
+                throw new IllegalStateException("three-hop round trips lost records: " + latencies.getTotalCount() + " of " + count);
+            }
+            return count / ((System.nanoTime() - startedAt) / 1e9);
+        }
+
+        /** Sends at a fixed rate (open loop) for {@code duration}; returns each round trip from its intended send, in µs. */
+        Histogram fixedRate(double ratePerSecond, Duration duration) throws InterruptedException {
+            long total = Math.round(ratePerSecond * duration.toNanos() / 1e9);
+            Histogram latencies = run(total, Integer.MAX_VALUE, (long) (1e9 / ratePerSecond), duration.plusSeconds(30));
+            if (latencies.getTotalCount() < total) {
+                throw new IllegalStateException("three-hop round trips lost records: " + latencies.getTotalCount() + " of " + total);
+            }
+            return latencies;
+        }
+
+        /**
+         * Sends {@code total} records, at most {@code inFlight} at once, one every {@code intervalNanos} when that is
+         * positive, and records each one's latency from its intended send time until it arrives from the third topic.
+         */
+        private Histogram run(long total, int inFlight, long intervalNanos, Duration timeout) throws InterruptedException {
+            var histogram = new Histogram(3);
+            var permits = new java.util.concurrent.Semaphore(Math.min(inFlight, 1_000_000));
+            var received = new AtomicLong();
+            Map<String, Object> config = Map.of(
+                    ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                    ConsumerConfig.GROUP_ID_CONFIG, "bench-" + UUID.randomUUID(),
+                    ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest",
+                    ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
+            try (var consumer = new KafkaConsumer<>(config, new LongDeserializer(), new ByteArrayDeserializer());
+                 var producer = new KafkaProducer<>(producerConfig(bootstrap), new LongSerializer(), new ByteArraySerializer())) {
+                consumer.subscribe(List.of(topics[2]));
+                while (consumer.assignment().isEmpty()) {
+                    consumer.poll(Duration.ofMillis(100));
+                }
+                consumer.seekToEnd(consumer.assignment());
+                consumer.assignment().forEach(consumer::position);
+                var done = new CountDownLatch(1);
+                long deadline = System.nanoTime() + timeout.toNanos();
+                var reader = new Thread(() -> {
+                    while (received.get() < total && System.nanoTime() < deadline) {
+                        for (var record : consumer.poll(Duration.ofMillis(50))) {
+                            histogram.recordValue(Math.max(1, (System.nanoTime() - record.key()) / 1_000));
+                            received.incrementAndGet();
+                            permits.release();
+                        }
+                    }
+                    done.countDown();
+                }, "bench-three-hops-reader");
+                reader.start();
+                byte[] value = sampleRequestBytes(0);
+                long startedAt = System.nanoTime();
+                for (long i = 0; i < total && System.nanoTime() < deadline; i++) {
+                    long intendedAt = intervalNanos > 0 ? startedAt + i * intervalNanos : 0;
+                    for (long wait = intendedAt - System.nanoTime(); intervalNanos > 0 && wait > 0; wait = intendedAt - System.nanoTime()) {
+                        LockSupport.parkNanos(Math.min(wait, 1_000_000L));
+                    }
+                    if (!permits.tryAcquire(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                        break;
+                    }
+                    producer.send(new ProducerRecord<>(topics[0], intervalNanos > 0 ? intendedAt : System.nanoTime(), value));
+                }
+                producer.flush();
+                done.await();
+                reader.join();
+            }
+            return histogram;
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            running = false;
+            for (Thread relay : relays) {
+                relay.join(10_000);
+            }
+        }
+    }
 }
