@@ -237,8 +237,8 @@ public final class AppServer implements AutoCloseable {
     }
 
     /**
-     * Sends a DRAINING heartbeat, stops the consumers after the batch at hand, then closes the worker pool, the
-     * producer, the cache tiers and the database pool. Idempotent.
+     * Sends a DRAINING heartbeat, stops the consumers once the requests in progress are answered, then closes the
+     * worker pool, the producer, the cache tiers and the database pool. Idempotent.
      */
     @Override
     public synchronized void close() {

@@ -185,8 +185,8 @@ final class RoutedRequestLoop implements Runnable {
     }
 
     /**
-     * Waits up to {@link #DRAIN_TIMEOUT} for the requests in progress on {@code partitions}, forgets them, and returns
-     * the offsets up to the first request that has not finished or must be sent again.
+     * Waits up to {@link #DRAIN_TIMEOUT} for the requests in progress on {@code partitions}, stops tracking them,
+     * and returns the offsets up to the first request that has not finished or must be sent again.
      */
     private Map<TopicPartition, OffsetAndMetadata> drain(Collection<TopicPartition> partitions) {
         long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
@@ -378,14 +378,14 @@ final class RoutedRequestLoop implements Runnable {
 
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-            // Commit what finished, so the next owner starts after it instead of answering it again.
+            // Commit what finished, so the next owner starts after it instead of handling it again.
             commitSync(drain(partitions));
             update(partitions, false);
         }
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
-            // Another member owns them already, and a commit would fail: forget their requests in progress.
+            // Another member owns them already, and a commit would fail: stop tracking their requests in progress.
             for (TopicPartition partition : partitions) {
                 ArrayDeque<InProgress> queue = inProgress.remove(partition);
                 if (queue != null) {
