@@ -27,7 +27,8 @@ import java.util.regex.Pattern;
  * @param dbPoolSize        {@value #DB_POOL_SIZE}: the maximum number of database connections
  * @param heartbeatInterval {@value #HEARTBEAT_INTERVAL_MS}: the time between two heartbeats
  * @param workerThreads     {@value #WORKER_THREADS}: threads that handle requests in parallel
- * @param pollMaxRecords    {@value #POLL_MAX_RECORDS}: the most requests read by one poll, and the most in progress at once
+ * @param pollMaxRecords    {@value #POLL_MAX_RECORDS}: the most requests read by one poll; as many requests read and
+ *                          not yet committed pause the partitions
  * @param cache             the cache tiers
  * @param auth              the bearer token checks
  * @param cdn               the CDN edges and cache headers of static content

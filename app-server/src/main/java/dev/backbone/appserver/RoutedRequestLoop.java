@@ -40,9 +40,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The consumer loop of {@code backbone.routed-requests}: hands each request to the worker pool as soon as it is read,
  * writes each response to the reply partition the request names, and commits a partition's offsets up to the first
- * request whose response Kafka has not acknowledged yet. The loop polls again while requests are in progress, so one
- * slow request (a cache miss, a slow query) does not hold back the requests read after it. At most
- * {@code maxInProgress} requests are in progress; beyond that the loop pauses its partitions until some finish.
+ * request that is not finished: its response not yet acknowledged by Kafka, or its dead letter not yet handed to the
+ * producer. The loop polls again while requests are in progress, so one slow request (a cache miss, a slow query)
+ * does not hold back the requests read after it. Once {@code maxInProgress} requests are read and not committed,
+ * the loop pauses its partitions until the oldest finish; one poll can go past the limit by its own record count.
  *
  * <p>A response send that fails with a retriable error rewinds its partition to that request, so the requests from
  * there on are handled again and some clients may get a second response with the same request id. When partitions
@@ -245,7 +246,13 @@ final class RoutedRequestLoop implements Runnable {
         }
         return CompletableFuture.supplyAsync(() -> withRoutingHeaders(handler.apply(request), routed), workers)
                 .thenCompose(response -> send(request, response))
-                .handle((ignored, error) -> error == null || finishFailed(record, unwrap(error)));
+                .handle((ignored, error) -> error == null || finishFailed(record, unwrap(error)))
+                .exceptionally(error -> {
+                    // The dead letter could not even be handed to the producer: handle the request again.
+                    log.error("Cannot dead-letter {}-{}@{}; handling it again: {}", record.topic(), record.partition(),
+                            record.offset(), error.toString());
+                    return false;
+                });
     }
 
     /**
@@ -332,7 +339,12 @@ final class RoutedRequestLoop implements Runnable {
             return;
         }
         try {
-            consumer.commitSync(offsets, CLOSE_TIMEOUT);
+            try {
+                consumer.commitSync(offsets, CLOSE_TIMEOUT);
+            } catch (WakeupException e) {
+                // stop() woke the consumer while the loop was not polling; a wakeup fires once, so commit again.
+                consumer.commitSync(offsets, CLOSE_TIMEOUT);
+            }
         } catch (RuntimeException e) {
             log.warn("Cannot commit offsets {}; the next owner of those partitions handles the records again: {}",
                     offsets.keySet(), e.toString());
@@ -350,7 +362,7 @@ final class RoutedRequestLoop implements Runnable {
         }
 
         boolean mustRetry() {
-            return answer != null && !answer.join();
+            return answer != null && (answer.isCompletedExceptionally() || !answer.join());
         }
 
         /** Waits until the request finished or the deadline (a {@link System#nanoTime()} value) passed. */

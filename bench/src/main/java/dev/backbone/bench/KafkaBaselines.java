@@ -213,7 +213,7 @@ final class KafkaBaselines {
 
         /** Waits until a record sent now comes back, so that the relays own their partitions; gives up after 60 s. */
         void awaitReady() throws InterruptedException {
-            Histogram probe = run(1, 1, 0, Duration.ofSeconds(60));
+            Histogram probe = run(1, 1, 0, Duration.ofSeconds(60), new long[1]);
             if (probe.getTotalCount() == 0) {
                 throw new IllegalStateException("the three-hop relays did not pass a record on within 60 s");
             }
@@ -221,18 +221,19 @@ final class KafkaBaselines {
 
         /** Keeps {@code inFlight} records travelling until {@code count} came back; returns round trips per second. */
         double closedLoopRate(int count, int inFlight) throws InterruptedException {
-            long startedAt = System.nanoTime();
-            Histogram latencies = run(count, inFlight, 0, Duration.ofMinutes(5));
+            long[] startedAt = new long[1];
+            Histogram latencies = run(count, inFlight, 0, Duration.ofMinutes(5), startedAt);
+            long finishedAt = System.nanoTime();
             if (latencies.getTotalCount() < count) {
                 throw new IllegalStateException("three-hop round trips lost records: " + latencies.getTotalCount() + " of " + count);
             }
-            return count / ((System.nanoTime() - startedAt) / 1e9);
+            return count / ((finishedAt - startedAt[0]) / 1e9);
         }
 
         /** Sends at a fixed rate (open loop) for {@code duration}; returns each round trip from its intended send, in µs. */
         Histogram fixedRate(double ratePerSecond, Duration duration) throws InterruptedException {
             long total = Math.round(ratePerSecond * duration.toNanos() / 1e9);
-            Histogram latencies = run(total, Integer.MAX_VALUE, (long) (1e9 / ratePerSecond), duration.plusSeconds(30));
+            Histogram latencies = run(total, Integer.MAX_VALUE, (long) (1e9 / ratePerSecond), duration.plusSeconds(30), new long[1]);
             if (latencies.getTotalCount() < total) {
                 throw new IllegalStateException("three-hop round trips lost records: " + latencies.getTotalCount() + " of " + total);
             }
@@ -242,8 +243,11 @@ final class KafkaBaselines {
         /**
          * Sends {@code total} records, at most {@code inFlight} at once, one every {@code intervalNanos} when that is
          * positive, and records each one's latency from its intended send time until it arrives from the third topic.
+         * Puts the {@link System#nanoTime()} of the first send, after the reader's partitions are assigned, in
+         * {@code startedAt[0]}.
          */
-        private Histogram run(long total, int inFlight, long intervalNanos, Duration timeout) throws InterruptedException {
+        private Histogram run(long total, int inFlight, long intervalNanos, Duration timeout, long[] startedAt)
+                throws InterruptedException {
             var histogram = new Histogram(3);
             var permits = new java.util.concurrent.Semaphore(Math.min(inFlight, 1_000_000));
             var received = new AtomicLong();
@@ -274,9 +278,9 @@ final class KafkaBaselines {
                 }, "bench-three-hops-reader");
                 reader.start();
                 byte[] value = sampleRequestBytes(0);
-                long startedAt = System.nanoTime();
+                startedAt[0] = System.nanoTime();
                 for (long i = 0; i < total && System.nanoTime() < deadline; i++) {
-                    long intendedAt = intervalNanos > 0 ? startedAt + i * intervalNanos : 0;
+                    long intendedAt = intervalNanos > 0 ? startedAt[0] + i * intervalNanos : 0;
                     for (long wait = intendedAt - System.nanoTime(); intervalNanos > 0 && wait > 0; wait = intendedAt - System.nanoTime()) {
                         LockSupport.parkNanos(Math.min(wait, 1_000_000L));
                     }
