@@ -46,7 +46,7 @@ import picocli.CommandLine.Option;
                 + "front door against the raw producer and the raw Kafka round trip; prints a Markdown report.")
 public final class EndToEndBenchmark implements Callable<Integer> {
 
-    @Option(names = "--records", defaultValue = "300000", description = "Records for the throughput runs (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--records", defaultValue = "300000", description = "Records for the raw producer and for each round of the topologies (default: ${DEFAULT-VALUE}).")
     int records;
 
     @Option(names = "--warmup-rounds", defaultValue = "2",
