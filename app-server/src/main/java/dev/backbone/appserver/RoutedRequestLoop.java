@@ -78,7 +78,6 @@ final class RoutedRequestLoop implements Runnable {
     private final RateLimitedWarning commitWarning;
     /** The requests read and not yet committed, by partition, in offset order. Used on the loop thread only. */
     private final Map<TopicPartition, ArrayDeque<InProgress>> inProgress = new HashMap<>();
-    private int inProgressCount;
     private boolean paused;
     private volatile boolean running = true;
 
@@ -155,7 +154,6 @@ final class RoutedRequestLoop implements Runnable {
         var partition = new TopicPartition(record.topic(), record.partition());
         CompletableFuture<Boolean> answer = startAnswer(record);
         inProgress.computeIfAbsent(partition, p -> new ArrayDeque<>()).addLast(new InProgress(record.offset(), answer));
-        inProgressCount++;
     }
 
     /**
@@ -169,9 +167,7 @@ final class RoutedRequestLoop implements Runnable {
             ArrayDeque<InProgress> queue = entry.getValue();
             while (!queue.isEmpty() && queue.peekFirst().isDone()) {
                 InProgress head = queue.pollFirst();
-                inProgressCount--;
                 if (head.mustRetry()) {
-                    inProgressCount -= queue.size();
                     queue.clear();
                     consumer.seek(partition, head.offset());
                     log.warn("Sending a response on {} failed with a retriable error; handling the requests from offset {} again",
@@ -197,7 +193,6 @@ final class RoutedRequestLoop implements Runnable {
             if (queue == null) {
                 continue;
             }
-            inProgressCount -= queue.size();
             for (InProgress request : queue) {
                 if (!request.await(deadline) || request.mustRetry()) {
                     break;
@@ -208,8 +203,9 @@ final class RoutedRequestLoop implements Runnable {
         return offsets;
     }
 
-    /** Pauses every assigned partition while {@code maxInProgress} requests are in progress, and resumes them after. */
+    /** Pauses every assigned partition while {@code maxInProgress} requests are read and not committed, else resumes. */
     private void pauseOrResume() {
+        int inProgressCount = inProgress.values().stream().mapToInt(ArrayDeque::size).sum();
         if (inProgressCount >= maxInProgress) {
             // Every time, so that partitions assigned while paused are paused too.
             consumer.pause(consumer.assignment());
@@ -323,9 +319,8 @@ final class RoutedRequestLoop implements Runnable {
         if (offsets.isEmpty()) {
             return;
         }
-        // Asynchronous, so the next poll does not wait for the broker: every response up to these offsets is
-        // acknowledged already, and a commit that fails only means that the next owner of a partition handles those
-        // records again.
+        // Asynchronous, so the next poll does not wait for the broker. Every request up to these offsets is answered
+        // or dead-lettered already, and a failed commit only means that the next owner handles those records again.
         consumer.commitAsync(offsets, (committed, error) -> {
             if (error != null) {
                 commitWarning.warn("Cannot commit offsets {}; the next owner of those partitions handles the records again: {}",
@@ -352,8 +347,8 @@ final class RoutedRequestLoop implements Runnable {
     }
 
     /**
-     * A request read from {@code offset} and its answer: {@code null} when no response is due, otherwise a future that
-     * completes with {@code false} when the response must be sent again.
+     * A request read from {@code offset} and the future of its handling: {@code null} when no response is due,
+     * otherwise a future that completes with {@code false} when the response must be sent again.
      */
     private record InProgress(long offset, CompletableFuture<Boolean> answer) {
 
@@ -379,7 +374,7 @@ final class RoutedRequestLoop implements Runnable {
                 Thread.currentThread().interrupt();
                 return false;
             } catch (ExecutionException e) {
-                // The answer futures complete normally; an exception here is a bug, and the request is not committed.
+                // The handling futures complete normally, so an exception here is a bug, and the request stays uncommitted.
                 return false;
             }
         }
@@ -398,12 +393,7 @@ final class RoutedRequestLoop implements Runnable {
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
             // Another member owns them already, and a commit would fail: stop tracking their requests in progress.
-            for (TopicPartition partition : partitions) {
-                ArrayDeque<InProgress> queue = inProgress.remove(partition);
-                if (queue != null) {
-                    inProgressCount -= queue.size();
-                }
-            }
+            partitions.forEach(inProgress::remove);
             update(partitions, false);
         }
 

@@ -1,6 +1,7 @@
 package dev.backbone.appserver;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.backbone.events.ClientRequest;
 import dev.backbone.events.ClientResponse;
@@ -18,7 +19,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
@@ -63,7 +63,7 @@ class RoutedRequestLoopTest {
     }
 
     @Test
-    void answersRequestsReadAfterASlowOneWhileItIsInProgress() throws Exception {
+    void answersLaterRequestsDuringSlowOne() throws Exception {
         var producer = producer(true);
         start(producer, 100);
         add(0, "slow");
@@ -73,26 +73,26 @@ class RoutedRequestLoopTest {
         add(2, "fast-2");
 
         // The handler marks a request answered before its response is sent, so wait for the sends.
-        await(() -> sentRequestIds(producer).size() == 2, "the fast requests' responses are sent");
+        await("the fast requests' responses are sent").atMost(WAIT).until(() -> sentRequestIds(producer).size() == 2);
         assertThat(sentRequestIds(producer)).containsExactlyInAnyOrder("fast-1", "fast-2");
         assertThat(answered).doesNotContain("slow");
-        // Offset 0 is still in progress, so nothing may be committed: a new owner must answer it.
-        Thread.sleep(200);
+        // Offset 0 is still in progress, so nothing may be committed: a new owner must handle it.
+        awaitLoopIteration();
         assertThat(committed()).isNull();
 
         slowRelease.countDown();
-        await(() -> committed() != null && committed().offset() == 3, "offsets committed up to the last request");
+        await("offsets committed up to the last request").atMost(WAIT).until(() -> committed() != null && committed().offset() == 3);
         assertThat(sentRequestIds(producer)).containsExactlyInAnyOrder("slow", "fast-1", "fast-2");
     }
 
     @Test
-    void rewindsThePartitionToAResponseThatFailedWithARetriableError() throws Exception {
+    void rewindsOnRetriableSendFailure() throws Exception {
         var producer = producer(false);
         start(producer, 100);
         add(0, "first");
         add(1, "second");
 
-        await(() -> producer.history().size() == 2, "both responses sent");
+        await("both responses sent").atMost(WAIT).until(() -> producer.history().size() == 2);
         // Fail the first send with a retriable error and acknowledge the second.
         int failedIndex = sentRequestIds(producer).indexOf("first");
         if (failedIndex == 0) {
@@ -104,34 +104,34 @@ class RoutedRequestLoopTest {
         }
 
         // The loop seeks back to offset 0; the mock consumer hands out each record once, so offer both again.
-        await(() -> consumer.position(PARTITION) == 0, "the partition rewound to offset 0");
+        await("the partition rewound to offset 0").atMost(WAIT).until(() -> consumer.position(PARTITION) == 0);
         add(0, "first");
         add(1, "second");
-        await(() -> producer.history().size() == 4, "both requests handled again");
+        await("both requests handled again").atMost(WAIT).until(() -> producer.history().size() == 4);
         assertThat(sentRequestIds(producer).subList(2, 4)).containsExactlyInAnyOrder("first", "second");
         assertThat(committed()).isNull();
         while (producer.completeNext()) {
             // acknowledge the second round
         }
-        await(() -> committed() != null && committed().offset() == 2, "offsets committed after the second round");
+        await("offsets committed after the second round").atMost(WAIT).until(() -> committed() != null && committed().offset() == 2);
     }
 
     @Test
-    void pausesItsPartitionsWhileTheLimitOfRequestsIsInProgress() throws Exception {
+    void pausesAtInProgressLimit() throws Exception {
         var producer = producer(true);
         start(producer, 1);
         add(0, "slow");
         assertThat(slowStarted.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
-        await(() -> consumer.paused().contains(PARTITION), "the partition is paused");
+        await("the partition is paused").atMost(WAIT).until(() -> consumer.paused().contains(PARTITION));
         add(1, "waiting");
-        Thread.sleep(200);
+        awaitLoopIteration();
         assertThat(answered).isEmpty();
 
         slowRelease.countDown();
-        await(() -> answered.contains("waiting"), "the next request is read once the slow one finished");
+        await("the next request is read once the slow one finished").atMost(WAIT).until(() -> answered.contains("waiting"));
         // With a limit of 1, reading that request pauses the partition again until it is committed.
-        await(() -> committed() != null && committed().offset() == 2, "both requests committed");
-        await(() -> consumer.paused().isEmpty(), "the partition resumed");
+        await("both requests committed").atMost(WAIT).until(() -> committed() != null && committed().offset() == 2);
+        await("the partition resumed").atMost(WAIT).until(() -> consumer.paused().isEmpty());
     }
 
     private MockProducer<byte[], byte[]> producer(boolean autoComplete) {
@@ -177,6 +177,17 @@ class RoutedRequestLoopTest {
                 "client-1".getBytes(StandardCharsets.UTF_8), value)));
     }
 
+    /**
+     * Waits until the loop has polled twice more. The mock consumer runs one scheduled task per poll, so a whole loop
+     * iteration (poll, collect the finished requests, commit, pause or resume) ran in between.
+     */
+    private void awaitLoopIteration() throws InterruptedException {
+        var polled = new CountDownLatch(1);
+        consumer.schedulePollTask(() -> { });
+        consumer.schedulePollTask(polled::countDown);
+        assertThat(polled.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the loop polled").isTrue();
+    }
+
     private OffsetAndMetadata committed() {
         return consumer.committed(Set.of(PARTITION)).get(PARTITION);
     }
@@ -186,15 +197,5 @@ class RoutedRequestLoopTest {
                 .filter(record -> record.topic().equals(Topics.RESPONSES.name()))
                 .map(record -> new String(record.key(), StandardCharsets.UTF_8))
                 .toList();
-    }
-
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.sleep(5);
-        }
     }
 }

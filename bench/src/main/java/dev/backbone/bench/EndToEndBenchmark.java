@@ -254,8 +254,8 @@ public final class EndToEndBenchmark implements Callable<Integer> {
             out.printf("  raw producer on the stack's broker: %,.0f records/s%n", producerRate);
 
             if (httpWarmupRequests > 0) {
-                // The JIT compiles the request path for the first tens of seconds; the compiler threads took over a
-                // third of all CPU samples of a run without this warm-up.
+                // The JIT compiles the request path for the first tens of seconds. Without this warm-up, the compiler
+                // threads took over a third of all CPU samples of a run.
                 out.printf("  warm-up: %,d requests with %d in flight%n", httpWarmupRequests, httpConcurrency);
                 var warmup = new Workload(stack.frontDoorUri(), LocalStack.SITE,
                         new Workload.Options(httpWarmupRequests, httpConcurrency, 0.0, 1.0, 10_000, 1000, 3), null);

@@ -122,12 +122,7 @@ final class KafkaBaselines {
                 ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
         try (var consumer = new KafkaConsumer<>(consumerConfig, new LongDeserializer(), new ByteArrayDeserializer());
              var producer = new KafkaProducer<>(producerConfig(bootstrap), new LongSerializer(), new ByteArraySerializer())) {
-            consumer.subscribe(List.of(topic));
-            while (consumer.assignment().isEmpty()) {
-                consumer.poll(Duration.ofMillis(100));
-            }
-            consumer.seekToEnd(consumer.assignment());
-            consumer.assignment().forEach(consumer::position);
+            subscribeAtEnd(consumer, topic);
             var consumerDone = new CountDownLatch(1);
             var polling = new Thread(() -> {
                 long deadline = System.nanoTime() + duration.toNanos() + Duration.ofSeconds(30).toNanos();
@@ -163,12 +158,21 @@ final class KafkaBaselines {
         return histogram;
     }
 
+    /** Subscribes to {@code topic}, waits for the assignment and positions the consumer at the end of each partition. */
+    private static void subscribeAtEnd(KafkaConsumer<?, ?> consumer, String topic) {
+        consumer.subscribe(List.of(topic));
+        while (consumer.assignment().isEmpty()) {
+            consumer.poll(Duration.ofMillis(100));
+        }
+        consumer.seekToEnd(consumer.assignment());
+        consumer.assignment().forEach(consumer::position);
+    }
+
     /**
-     * A request path of raw Kafka with the shape of Backbone's: a client writes to the first of three topics, two relays
-     * each read one topic and write every record to the next one as soon as they read it (no logic, no acknowledgement
-     * awaited before the next poll), and the client reads the third topic. Same record size and producer settings as
-     * the front door. It measures what three Kafka hops cost by themselves, so the front door's figures can be read
-     * against it.
+     * A request path of raw Kafka with the shape of Backbone's. A client writes to the first of three topics, two
+     * relays each pass every record on to the next topic as soon as they read it, and the client reads the third topic.
+     * The relays have no logic and do not wait for acknowledgements before the next poll. Record size and producer
+     * settings are the front door's, so the front door's figures can be read against what three hops cost alone.
      */
     static final class ThreeHops implements AutoCloseable {
 
@@ -258,12 +262,7 @@ final class KafkaBaselines {
                     ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
             try (var consumer = new KafkaConsumer<>(config, new LongDeserializer(), new ByteArrayDeserializer());
                  var producer = new KafkaProducer<>(producerConfig(bootstrap), new LongSerializer(), new ByteArraySerializer())) {
-                consumer.subscribe(List.of(topics[2]));
-                while (consumer.assignment().isEmpty()) {
-                    consumer.poll(Duration.ofMillis(100));
-                }
-                consumer.seekToEnd(consumer.assignment());
-                consumer.assignment().forEach(consumer::position);
+                subscribeAtEnd(consumer, topics[2]);
                 var done = new CountDownLatch(1);
                 long deadline = System.nanoTime() + timeout.toNanos();
                 var reader = new Thread(() -> {

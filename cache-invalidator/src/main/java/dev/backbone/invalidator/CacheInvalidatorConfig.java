@@ -30,9 +30,9 @@ import java.util.regex.Pattern;
  *                              ({@code offset.flush.interval.ms}, default 1000). A crash replays the changes of up
  *                              to this interval
  * @param pollIntervalMs        how long Debezium waits for a new batch of changes ({@code poll.interval.ms},
- *                              default 10, because Debezium waits this long for a batch to fill even when changes
- *                              are queued; its own default of 500 adds up to half a second of lag, and 1 keeps
- *                              the polling thread spinning for about half a core while nothing changes)
+ *                              default 10). Debezium waits this long for a batch to fill even when changes are
+ *                              queued, so its own default of 500 adds up to half a second of lag. A value of 1
+ *                              keeps the polling thread spinning for about half a core while nothing changes
  * @param captureEnabled        whether this process runs the Debezium engine ({@code capture.enabled}, default true).
  *                              Set it to false when Kafka Connect fills {@code backbone.db-changes} in a
  *                              distributed deployment

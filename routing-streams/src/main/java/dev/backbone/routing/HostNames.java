@@ -20,8 +20,8 @@ final class HostNames {
     /** Valid names seen before, with their canonical form; emptied when it reaches {@link #MAX_REMEMBERED}. */
     private static final Map<String, String> REMEMBERED = new ConcurrentHashMap<>();
     /**
-     * The most names {@link #REMEMBERED} holds. Every request's host is canonicalized, a site has few host names, and
-     * the IDN conversion and label checks cost about a twentieth of the routing thread.
+     * The maximum number of names in {@link #REMEMBERED}. Every request's host is canonicalized and a site has few
+     * host names, while the IDN conversion and label checks took about a twentieth of the routing thread.
      */
     static final int MAX_REMEMBERED = 10_000;
 

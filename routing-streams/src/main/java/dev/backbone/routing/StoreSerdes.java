@@ -10,9 +10,8 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.errors.SerializationException;
-import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
-import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.common.serialization.Serdes;
 
 /**
  * Binary serdes for the values of the route processor's own stores, {@link CachedAnswer} and {@link RoutingTrace}.
@@ -31,11 +30,11 @@ final class StoreSerdes {
     }
 
     static Serde<CachedAnswer> cachedAnswer() {
-        return new BinarySerde<>(CachedAnswer.class, StoreSerdes::writeCachedAnswer, StoreSerdes::readCachedAnswer);
+        return binarySerde(CachedAnswer.class, StoreSerdes::writeCachedAnswer, StoreSerdes::readCachedAnswer);
     }
 
     static Serde<RoutingTrace> routingTrace() {
-        return new BinarySerde<>(RoutingTrace.class, StoreSerdes::writeTrace, StoreSerdes::readTrace);
+        return binarySerde(RoutingTrace.class, StoreSerdes::writeTrace, StoreSerdes::readTrace);
     }
 
     private static void writeCachedAnswer(DataOutputStream out, CachedAnswer answer) throws IOException {
@@ -111,77 +110,42 @@ final class StoreSerdes {
         T read(DataInputStream in) throws IOException;
     }
 
-    private static final class BinarySerde<T> implements Serde<T>, Serializer<T>, Deserializer<T> {
+    /** Returns a serde that writes the binary format and reads it or the JSON that earlier versions wrote. */
+    private static <T> Serde<T> binarySerde(Class<T> type, Writer<T> writer, Reader<T> reader) {
+        var json = new JsonSerde<>(type);
+        return Serdes.serdeFrom(
+                (topic, value) -> value == null ? null : write(type, writer, value),
+                (topic, data) -> data == null ? null : read(type, reader, json, topic, data));
+    }
 
-        private final Class<T> type;
-        private final Writer<T> writer;
-        private final Reader<T> reader;
-        private final JsonSerde<T> json;
-
-        BinarySerde(Class<T> type, Writer<T> writer, Reader<T> reader) {
-            this.type = type;
-            this.writer = writer;
-            this.reader = reader;
-            this.json = new JsonSerde<>(type);
+    private static <T> byte[] write(Class<T> type, Writer<T> writer, T value) {
+        var bytes = new ByteArrayOutputStream(128);
+        try (var out = new DataOutputStream(bytes)) {
+            out.writeByte(VERSION);
+            writer.write(out, value);
+        } catch (IOException e) {
+            // A ByteArrayOutputStream does not throw; writeUTF does for a string over 65,535 bytes.
+            throw new SerializationException("cannot write " + type.getSimpleName() + ": " + e.getMessage(), e);
         }
+        return bytes.toByteArray();
+    }
 
-        @Override
-        public byte[] serialize(String topic, T value) {
-            if (value == null) {
-                return null;
-            }
-            var bytes = new ByteArrayOutputStream(128);
-            try (var out = new DataOutputStream(bytes)) {
-                out.writeByte(VERSION);
-                writer.write(out, value);
-            } catch (IOException e) {
-                // A ByteArrayOutputStream does not throw; writeUTF does for a string over 65,535 bytes.
-                throw new SerializationException("cannot write " + type.getSimpleName() + ": " + e.getMessage(), e);
-            }
-            return bytes.toByteArray();
+    private static <T> T read(Class<T> type, Reader<T> reader, JsonSerde<T> json, String topic, byte[] data) {
+        if (data.length > 0 && data[0] == '{') {
+            return json.deserialize(topic, data);
         }
-
-        @Override
-        public T deserialize(String topic, byte[] data) {
-            if (data == null) {
-                return null;
-            }
-            if (data.length > 0 && data[0] == '{') {
-                return json.deserialize(topic, data);
-            }
-            if (data.length == 0 || data[0] != VERSION) {
-                throw new SerializationException("cannot read " + type.getSimpleName() + " from " + topic + ": format version "
-                        + (data.length == 0 ? "missing" : data[0]) + ", expected " + VERSION + " or JSON");
-            }
-            try (var in = new DataInputStream(new ByteArrayInputStream(data, 1, data.length - 1))) {
-                T value = reader.read(in);
-                if (in.available() != 0) {
-                    throw new IOException(in.available() + " bytes left over");
-                }
-                return value;
-            } catch (IOException | UncheckedIOException | IllegalArgumentException e) {
-                throw new SerializationException("cannot read " + type.getSimpleName() + " from " + topic + ": " + e.getMessage(), e);
-            }
+        if (data.length == 0 || data[0] != VERSION) {
+            throw new SerializationException("cannot read " + type.getSimpleName() + " from " + topic + ": format version "
+                    + (data.length == 0 ? "missing" : data[0]) + ", expected " + VERSION + " or JSON");
         }
-
-        @Override
-        public Serializer<T> serializer() {
-            return this;
-        }
-
-        @Override
-        public Deserializer<T> deserializer() {
-            return this;
-        }
-
-        @Override
-        public void configure(java.util.Map<String, ?> configs, boolean isKey) {
-            // Nothing to configure.
-        }
-
-        @Override
-        public void close() {
-            // Holds nothing to release.
+        try (var in = new DataInputStream(new ByteArrayInputStream(data, 1, data.length - 1))) {
+            T value = reader.read(in);
+            if (in.available() != 0) {
+                throw new IOException(in.available() + " bytes left over");
+            }
+            return value;
+        } catch (IOException | UncheckedIOException | IllegalArgumentException e) {
+            throw new SerializationException("cannot read " + type.getSimpleName() + " from " + topic + ": " + e.getMessage(), e);
         }
     }
 }

@@ -17,7 +17,7 @@ class HostNamesTest {
     }
 
     @Test
-    void rememberedNamesGiveTheSameAnswerAndInvalidNamesStayErrors() {
+    void rememberedNamesMatchAndInvalidStayErrors() {
         for (int i = 0; i < HostNames.MAX_REMEMBERED + 10; i++) {
             assertThat(HostNames.canonical("Host-" + i + ".Example.")).isEqualTo("host-" + i + ".example");
         }
