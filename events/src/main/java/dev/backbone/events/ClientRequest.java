@@ -41,6 +41,13 @@ public record ClientRequest(
 
     public static final int SCHEMA_VERSION = 1;
 
+    /**
+     * Prefix of the ids of requests that nobody waits for: lines of the front door's batch endpoint, and requests that
+     * {@code backbone load} and {@code backbone replay} produce straight to Kafka. Their answers still go to
+     * {@code backbone.responses}. Other request ids are UUIDs, which start with eight hex digits, never with this.
+     */
+    public static final String UNAWAITED_ID_PREFIX = "a-";
+
     public ClientRequest {
         Events.requireSchemaVersion(schemaVersion, SCHEMA_VERSION, "ClientRequest");
         Events.requireText(requestId, "requestId");

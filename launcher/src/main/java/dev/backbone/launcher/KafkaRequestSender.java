@@ -40,7 +40,7 @@ final class KafkaRequestSender implements RequestSender {
         int queryAt = request.path().indexOf('?');
         String path = queryAt < 0 ? request.path() : request.path().substring(0, queryAt);
         String query = queryAt < 0 ? "" : request.path().substring(queryAt + 1);
-        var event = new ClientRequest(ClientRequest.SCHEMA_VERSION, UUID.randomUUID().toString(), request.clientId(),
+        var event = new ClientRequest(ClientRequest.SCHEMA_VERSION, ClientRequest.UNAWAITED_ID_PREFIX + UUID.randomUUID(), request.clientId(),
                 request.region(), request.country(), request.host(), request.method(), path, query,
                 request.body() == null ? Map.of() : Map.of("content-type", "application/json"), request.body(),
                 "backbone-load", replyPartition, now, now + responseTimeoutMs);

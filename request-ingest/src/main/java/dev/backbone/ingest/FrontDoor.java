@@ -108,6 +108,9 @@ public final class FrontDoor implements AutoCloseable {
                 .description("requests published and awaiting their answer").register(registry);
         Gauge.builder("backbone.ingest.unmatched.responses", pending, PendingRequests::unmatchedResponses)
                 .description("answers that arrived after their request timed out, or twice").register(registry);
+        Gauge.builder("backbone.ingest.unawaited.responses", pending, PendingRequests::unawaitedResponses)
+                .description("answers to requests that nobody waits for: lines of " + BatchIngest.PATH
+                        + " and requests produced to Kafka by backbone load and replay").register(registry);
         log.info("Front door {} listening on {} (reply partition {} of {}, rate limit {})", config.ingestId(), frontDoor.uri(),
                 config.replyPartition(), Topics.RESPONSES.name(), config.rateLimit().enabled() ? config.rateLimit() : "off");
         return frontDoor;

@@ -56,10 +56,12 @@ final class FrontDoorHandler extends Handler.Abstract {
     /** {@code null} when the rate limit is off. */
     private final ClientRateLimiter rateLimiter;
     private final Counter rateLimited;
+    private final BatchIngest batches;
 
     FrontDoorHandler(IngestConfig config, Producer<String, ClientRequest> producer, PendingRequests pending,
                      MeterRegistry registry, ClientRateLimiter rateLimiter) {
         this.config = config;
+        this.batches = new BatchIngest(config, producer, rateLimiter, registry);
         this.producer = producer;
         this.pending = pending;
         this.registry = registry;
@@ -73,6 +75,9 @@ final class FrontDoorHandler extends Handler.Abstract {
     public boolean handle(Request request, Response response, Callback callback) {
         long startedNanos = System.nanoTime();
         String requestId = UUID.randomUUID().toString();
+        if (BatchIngest.PATH.equals(request.getHttpURI().getDecodedPath())) {
+            return handleBatch(request, response, callback, requestId, startedNanos);
+        }
         if (rateLimiter != null) {
             String clientId = clientIdOf(request);
             // An invalid client id is rejected with 400 later and gets no bucket, so it cannot fill the limiter.
@@ -94,6 +99,39 @@ final class FrontDoorHandler extends Handler.Abstract {
                 return;
             }
             accept(request, response, callback, requestId, body, startedNanos);
+        });
+        return true;
+    }
+
+    /** Answers {@code POST /_backbone/requests}; the rate limit applies to each line's client, not to the call. */
+    private boolean handleBatch(Request request, Response response, Callback callback, String batchId, long startedNanos) {
+        if (!"POST".equals(request.getMethod())) {
+            var base = ClientResponse.error(batchId, 405, "method_not_allowed", BatchIngest.PATH + " accepts POST only, not "
+                            + request.getMethod() + "; every other path is forwarded to the site",
+                    Map.of("field", "method", "value", request.getMethod(), "accepted", "POST"), config.ingestId(),
+                    System.currentTimeMillis());
+            var headers = new HashMap<>(base.headers());
+            headers.put("allow", "POST");
+            write(response, callback, new ClientResponse(ClientResponse.SCHEMA_VERSION, batchId, 405, headers, base.body(),
+                    base.servedBy(), base.answeredAtMs()), startedNanos);
+            return true;
+        }
+        long declaredLength = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
+        if (declaredLength > config.maxBodyBytes()) {
+            write(response, callback, tooLarge(batchId, declaredLength), startedNanos);
+            return true;
+        }
+        var fields = request.getHeaders();
+        var defaults = new BatchIngest.Defaults(request.getHttpURI().getHost(), clientIdOf(request),
+                headerOrDefault(fields.get("X-Client-Region"), config.defaultRegion()),
+                headerOrDefault(fields.get("X-Client-Country"), config.defaultCountry()));
+        Content.Source.asByteArrayAsync(request, config.maxBodyBytes()).whenComplete((body, error) -> {
+            if (error != null) {
+                write(response, callback, bodyError(batchId, error), startedNanos);
+                return;
+            }
+            batches.ingest(batchId, body, defaults).whenComplete((answer, failure) -> write(response, callback,
+                    failure == null ? answer : unavailable(batchId, "cannot publish the batch: " + failure), startedNanos));
         });
         return true;
     }

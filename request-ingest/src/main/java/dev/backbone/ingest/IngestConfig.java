@@ -18,6 +18,9 @@ import dev.backbone.events.Topics;
  * @param responseTimeoutMs  how long a client waits for its response before a 504 ({@code response.timeout.ms}, default 10000)
  * @param maxBodyBytes       largest accepted request body; larger ones get 413 ({@code max.body.bytes}, default 1 MiB)
  * @param maxPendingRequests requests awaiting an answer at once; more get 503 ({@code max.pending.requests}, default 10000)
+ * @param maxBatchRequests   request lines one call of {@code POST /_backbone/requests} may carry; a larger batch gets 413
+ *                           and nothing of it is published ({@code batch.max.requests}, default
+ *                           {@value #DEFAULT_MAX_BATCH_REQUESTS})
  * @param kafkaTimeoutMs     how long a send may wait for Kafka before the client gets 503 ({@code kafka.timeout.ms}, default 5000)
  * @param defaultRegion      region of clients that send no {@code X-Client-Region} ({@code default.region}, default us-east)
  * @param defaultCountry     country of clients that send no {@code X-Client-Country} ({@code default.country}, default US)
@@ -41,6 +44,7 @@ public record IngestConfig(
         long responseTimeoutMs,
         int maxBodyBytes,
         int maxPendingRequests,
+        int maxBatchRequests,
         long kafkaTimeoutMs,
         String defaultRegion,
         String defaultCountry,
@@ -51,6 +55,7 @@ public record IngestConfig(
         PassthroughProperties kafkaClient) {
 
     public static final int DEFAULT_METRICS_PORT = 9401;
+    public static final int DEFAULT_MAX_BATCH_REQUESTS = 10_000;
 
     /**
      * Reads and validates every key.
@@ -67,6 +72,7 @@ public record IngestConfig(
                 settings.longValue("response.timeout.ms", 10_000, 1, 600_000),
                 settings.integer("max.body.bytes", 1024 * 1024, 0, 64 * 1024 * 1024),
                 settings.integer("max.pending.requests", 10_000, 1, 1_000_000),
+                settings.integer("batch.max.requests", DEFAULT_MAX_BATCH_REQUESTS, 1, 1_000_000),
                 settings.longValue("kafka.timeout.ms", 5_000, 100, 120_000),
                 settings.string("default.region", "us-east"),
                 settings.string("default.country", "US"),

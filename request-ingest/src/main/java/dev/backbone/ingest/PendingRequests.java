@@ -19,6 +19,7 @@ final class PendingRequests {
     private final long timeoutMs;
     private final String ingestId;
     private final AtomicLong unmatchedResponses = new AtomicLong();
+    private final AtomicLong unawaitedResponses = new AtomicLong();
 
     PendingRequests(int maxPending, long timeoutMs, String ingestId) {
         this.maxPending = maxPending;
@@ -67,6 +68,16 @@ final class PendingRequests {
     /** Returns responses that matched no waiting request: late answers after a 504, or duplicates after a failover. */
     long unmatchedResponses() {
         return unmatchedResponses.get();
+    }
+
+    /** Counts an answer to a request that nobody waits for, such as a line of a batch. */
+    void countUnawaited() {
+        unawaitedResponses.incrementAndGet();
+    }
+
+    /** Returns the answers read for requests that nobody waits for. */
+    long unawaitedResponses() {
+        return unawaitedResponses.get();
     }
 
     private ClientResponse gatewayTimeout(String requestId) {

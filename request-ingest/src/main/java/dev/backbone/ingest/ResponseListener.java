@@ -1,5 +1,6 @@
 package dev.backbone.ingest;
 
+import dev.backbone.events.ClientRequest;
 import dev.backbone.events.ClientResponse;
 import dev.backbone.events.DeadLetterPublisher;
 import dev.backbone.events.JsonSerde;
@@ -26,6 +27,8 @@ final class ResponseListener implements Runnable, AutoCloseable {
     private final TopicPartition partition;
     private final PendingRequests pending;
     private final DeadLetterPublisher deadLetters;
+    private static final byte[] UNAWAITED_PREFIX = ClientRequest.UNAWAITED_ID_PREFIX.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+
     private final JsonSerde<ClientResponse> serde = Topics.jsonSerde(Topics.RESPONSES);
     private final CountDownLatch positioned = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -74,6 +77,10 @@ final class ResponseListener implements Runnable, AutoCloseable {
     }
 
     private void handle(ConsumerRecord<byte[], byte[]> record) {
+        if (isUnawaited(record.key())) {
+            pending.countUnawaited();
+            return;
+        }
         ClientResponse response;
         try {
             response = serde.deserialize(record.topic(), record.value());
@@ -86,6 +93,20 @@ final class ResponseListener implements Runnable, AutoCloseable {
             return;
         }
         pending.complete(response);
+    }
+
+    /** Returns whether a response's key is the id of a request that nobody waits for, such as one of a batch. */
+    static boolean isUnawaited(byte[] key) {
+        byte[] prefix = UNAWAITED_PREFIX;
+        if (key == null || key.length < prefix.length) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (key[i] != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

@@ -208,4 +208,46 @@ class FrontDoorIT {
         assertThat(response.statusCode()).isEqualTo(504);
         assertThat(response.body()).contains("response.timeout.ms");
     }
+
+    @Test
+    void batchLinesArePublishedAndTheirAnswersAreNotAwaited() throws Exception {
+        double unmatchedBefore = registry.get("backbone.ingest.unmatched.responses").gauge().value();
+        double unawaitedBefore = registry.get("backbone.ingest.unawaited.responses").gauge().value();
+        String body = """
+                {"path": "/products/1", "clientId": "batch-alice"}
+                {"path": "/products/2?x=1", "region": "eu-west", "country": "DE"}
+                {"path": "/products/3", "region": "Nowhere"}
+                """;
+
+        HttpResponse<String> response = send(to(BatchIngest.PATH).header("X-Client-Id", "batch-caller")
+                .POST(HttpRequest.BodyPublishers.ofString(body)));
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(207);
+        var answer = Json.mapper().readTree(response.body());
+        assertThat(answer.get("accepted").asInt()).isEqualTo(2);
+        assertThat(answer.get("results").get(2).get("field").asText()).isEqualTo("region");
+        // The echo responder answers both lines on this front door's reply partition; they are counted, not matched.
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(
+                registry.get("backbone.ingest.unawaited.responses").gauge().value()).isEqualTo(unawaitedBefore + 2));
+        assertThat(registry.get("backbone.ingest.unmatched.responses").gauge().value()).isEqualTo(unmatchedBefore);
+        assertThat(frontDoor.pendingRequests()).isZero();
+    }
+
+    @Test
+    void batchPathAcceptsPostOnly() throws Exception {
+        HttpResponse<String> response = send(to(BatchIngest.PATH).GET());
+
+        assertThat(response.statusCode()).isEqualTo(405);
+        assertThat(response.headers().firstValue("Allow")).contains("POST");
+        assertThat(response.body()).contains("\"field\":\"method\"").contains("POST");
+    }
+
+    @Test
+    void oversizedBatchIs413AndPublishesNothing() throws Exception {
+        HttpResponse<String> response = send(to(BatchIngest.PATH)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"path\": \"/a\"}\n".repeat(100))));
+
+        assertThat(response.statusCode()).isEqualTo(413);
+        assertThat(response.body()).contains("max.body.bytes");
+    }
 }

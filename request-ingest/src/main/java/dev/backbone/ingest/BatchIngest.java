@@ -1,0 +1,390 @@
+package dev.backbone.ingest;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.backbone.events.ClientRequest;
+import dev.backbone.events.ClientResponse;
+import dev.backbone.events.Json;
+import dev.backbone.events.Topics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.eclipse.jetty.http.HttpURI;
+import org.eclipse.jetty.http.UriCompliance;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Accepts many requests in one HTTP call, {@code POST} {@value #PATH} with one JSON object per line, and publishes each as
+ * a {@link ClientRequest} without waiting for its answer. The answers still go to {@code backbone.responses}, keyed by
+ * request id; the front door does not wait for them. Each line is checked on its own: a bad line gets its own error in
+ * the result and the other lines are still published. Thread-safe.
+ */
+final class BatchIngest {
+
+    /** The one path of the front door that is not forwarded to the site. */
+    static final String PATH = "/_backbone/requests";
+
+    static final String LINE_ACCEPTED = "a JSON object with \"path\" (required, such as \"/products/42?currency=EUR\") "
+            + "and optional \"method\", \"host\", \"clientId\", \"region\", \"country\", \"headers\" and \"body\"";
+
+    private static final String METHOD_RULE = "1 to 16 letters, such as GET or POST";
+    private static final String PATH_RULE = "a request target that starts with '/': a path in percent-encoded UTF-8, "
+            + "optionally followed by '?' and a query, without a fragment, encoded '/' or '\\', or '..' above the root";
+    private static final String HOST_RULE = "a host name of 1 to 253 letters, digits, '.' or '-', such as shop.example.com";
+    private static final String HEADER_NAME_RULE = "an HTTP header name: letters, digits and !#$%&'*+.^_`|~-";
+    private static final String HEADER_VALUE_RULE = "text without control characters other than tab";
+
+    private static final Pattern METHOD = Pattern.compile("[A-Za-z]{1,16}");
+    private static final Pattern HOST = Pattern.compile("[\\p{L}\\p{N}.-]{1,253}");
+    private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}");
+    private static final Pattern HEADER_VALUE = Pattern.compile("[^\\x00-\\x08\\x0A-\\x1F\\x7F]*");
+
+    private static final Logger log = LoggerFactory.getLogger(BatchIngest.class);
+
+    private static final ObjectReader LINE_READER = Json.mapper().readerFor(Line.class)
+            .with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    private final IngestConfig config;
+    private final Producer<String, ClientRequest> producer;
+    /** {@code null} when the rate limit is off. */
+    private final ClientRateLimiter rateLimiter;
+    private final Counter accepted;
+    private final Counter rejected;
+
+    BatchIngest(IngestConfig config, Producer<String, ClientRequest> producer, ClientRateLimiter rateLimiter,
+                MeterRegistry registry) {
+        this.config = config;
+        this.producer = producer;
+        this.rateLimiter = rateLimiter;
+        this.accepted = Counter.builder("backbone.ingest.batch.lines").tag("outcome", "accepted")
+                .description("request lines of batch calls published to Kafka").register(registry);
+        this.rejected = Counter.builder("backbone.ingest.batch.lines").tag("outcome", "rejected")
+                .description("request lines of batch calls answered with an error and not published").register(registry);
+    }
+
+    /**
+     * The values a batch line falls back to: the batch call's own {@code Host}, {@code X-Client-Id},
+     * {@code X-Client-Region} and {@code X-Client-Country}.
+     */
+    record Defaults(String host, String clientId, String region, String country) {
+    }
+
+    /**
+     * Publishes every valid line of {@code body} and completes with the answer to the batch call once Kafka acknowledged
+     * or refused each of them: 202 when every line was accepted, the lines' common status when all failed the same
+     * way, 207 otherwise, always with a JSON body listing each line's result.
+     */
+    CompletableFuture<ClientResponse> ingest(String batchId, byte[] body, Defaults defaults) {
+        List<int[]> lines = lineBounds(body);
+        if (lines.size() > config.maxBatchRequests()) {
+            rejected.increment(lines.size());
+            return CompletableFuture.completedFuture(ClientResponse.error(batchId, 413, "payload_too_large",
+                    "batch of " + lines.size() + " request lines exceeds the limit of " + config.maxBatchRequests()
+                            + " (batch.max.requests); nothing was published",
+                    Map.of("field", "body", "accepted", "at most " + config.maxBatchRequests() + " request lines"),
+                    config.ingestId(), System.currentTimeMillis()));
+        }
+        if (lines.isEmpty()) {
+            return CompletableFuture.completedFuture(ClientResponse.error(batchId, 400, "bad_request",
+                    "the batch has no request lines; send one JSON object per line",
+                    Map.of("field", "body", "accepted", "one or more lines, each " + LINE_ACCEPTED),
+                    config.ingestId(), System.currentTimeMillis()));
+        }
+        var results = new Result[lines.size()];
+        var sends = new ArrayList<CompletableFuture<Void>>();
+        var kafkaDown = new AtomicInteger();
+        for (int i = 0; i < lines.size(); i++) {
+            int[] bounds = lines.get(i);
+            int lineNumber = bounds[2];
+            ClientRequest event;
+            try {
+                event = toEvent(body, bounds[0], bounds[1] - bounds[0], defaults);
+            } catch (LineException e) {
+                results[i] = Result.failed(lineNumber, 400, "bad_request", e.getMessage(), e.fields);
+                continue;
+            }
+            long waitNanos = rateLimiter == null ? 0 : rateLimiter.tryAcquire(event.clientId());
+            if (waitNanos > 0) {
+                long retryAfter = ClientRateLimiter.retryAfterSeconds(waitNanos);
+                results[i] = Result.failed(lineNumber, 429, "too_many_requests", "client '" + event.clientId()
+                                + "' exceeded its rate limit (rate.limit.per.second); retry after " + retryAfter + " s",
+                        Map.of("client", event.clientId(), "retryAfterSeconds", Long.toString(retryAfter)));
+                continue;
+            }
+            if (kafkaDown.get() > 0) {
+                // One send already failed at once, so every further one would wait up to kafka.timeout.ms as well.
+                results[i] = Result.unavailable(lineNumber, event.requestId(), "cannot reach Kafka");
+                continue;
+            }
+            results[i] = Result.accepted(lineNumber, event.requestId());
+            sends.add(send(event, results, i, kafkaDown));
+        }
+        return CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).thenApply(ignored -> answer(batchId, results));
+    }
+
+    private CompletableFuture<Void> send(ClientRequest event, Result[] results, int index, AtomicInteger kafkaDown) {
+        var done = new CompletableFuture<Void>();
+        try {
+            producer.send(new ProducerRecord<>(Topics.CLIENT_REQUESTS.name(), event.clientId(), event), (metadata, error) -> {
+                if (error != null) {
+                    log.warn("Cannot publish request {} of a batch: {}", event.requestId(), error.toString());
+                    results[index] = Result.unavailable(results[index].line, event.requestId(),
+                            "cannot reach Kafka: " + error.getMessage());
+                }
+                done.complete(null);
+            });
+        } catch (KafkaException e) {
+            log.warn("Cannot publish request {} of a batch: {}", event.requestId(), e.toString());
+            kafkaDown.incrementAndGet();
+            results[index] = Result.unavailable(results[index].line, event.requestId(), "cannot reach Kafka: " + e.getMessage());
+            done.complete(null);
+        }
+        return done;
+    }
+
+    private ClientResponse answer(String batchId, Result[] results) {
+        var json = Json.mapper().createObjectNode();
+        int acceptedLines = 0;
+        Integer commonStatus = null;
+        boolean mixed = false;
+        ArrayNode items = Json.mapper().createArrayNode();
+        for (Result result : results) {
+            if (result.status == 202) {
+                acceptedLines++;
+            }
+            if (commonStatus == null) {
+                commonStatus = result.status;
+            } else if (commonStatus != result.status) {
+                mixed = true;
+            }
+            items.add(result.toJson());
+        }
+        accepted.increment(acceptedLines);
+        rejected.increment(results.length - acceptedLines);
+        json.put("accepted", acceptedLines);
+        json.put("rejected", results.length - acceptedLines);
+        json.set("results", items);
+        int status = mixed ? 207 : commonStatus;
+        Map<String, String> headers = new HashMap<>();
+        headers.put("content-type", "application/json");
+        if (status == 503 || status == 429 || mixed && hasRetriable(results)) {
+            headers.put("retry-after", Long.toString(retryAfter(results)));
+        }
+        return new ClientResponse(ClientResponse.SCHEMA_VERSION, batchId, status, headers, json.toString(),
+                config.ingestId(), System.currentTimeMillis());
+    }
+
+    private static boolean hasRetriable(Result[] results) {
+        for (Result result : results) {
+            if (result.status == 503 || result.status == 429) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static long retryAfter(Result[] results) {
+        long seconds = 1;
+        for (Result result : results) {
+            String value = result.fields.get("retryAfterSeconds");
+            if (value != null) {
+                seconds = Math.max(seconds, Long.parseLong(value));
+            }
+        }
+        return seconds;
+    }
+
+    /** Returns {start, end, line number} of every line that is not blank; line numbers start at 1. */
+    static List<int[]> lineBounds(byte[] body) {
+        var lines = new ArrayList<int[]>();
+        int start = 0;
+        int lineNumber = 1;
+        for (int i = 0; i <= body.length; i++) {
+            if (i == body.length || body[i] == '\n') {
+                int end = i > start && body[i - 1] == '\r' ? i - 1 : i;
+                if (!isBlank(body, start, end)) {
+                    lines.add(new int[]{start, end, lineNumber});
+                }
+                start = i + 1;
+                lineNumber++;
+            }
+        }
+        return lines;
+    }
+
+    private static boolean isBlank(byte[] body, int start, int end) {
+        for (int i = start; i < end; i++) {
+            if (body[i] != ' ' && body[i] != '\t' && body[i] != '\r') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private ClientRequest toEvent(byte[] body, int offset, int length, Defaults defaults) throws LineException {
+        Line line;
+        try {
+            line = LINE_READER.readValue(body, offset, length);
+        } catch (UnrecognizedPropertyException e) {
+            throw new LineException("unknown field '" + e.getPropertyName() + "'; accepted: " + LINE_ACCEPTED,
+                    Map.of("field", e.getPropertyName(), "accepted", LINE_ACCEPTED));
+        } catch (MismatchedInputException e) {
+            String field = e.getPath().isEmpty() || e.getPath().get(0).getFieldName() == null
+                    ? "line" : e.getPath().get(0).getFieldName();
+            throw new LineException("field '" + field + "' has the wrong type or shape; accepted: " + LINE_ACCEPTED,
+                    Map.of("field", field, "accepted", LINE_ACCEPTED));
+        } catch (JacksonException e) {
+            throw new LineException("the line is not valid JSON: " + e.getOriginalMessage() + "; accepted: " + LINE_ACCEPTED,
+                    Map.of("field", "line", "accepted", LINE_ACCEPTED));
+        } catch (java.io.IOException e) {
+            throw new LineException("cannot read the line: " + e.getMessage(), Map.of("field", "line", "accepted", LINE_ACCEPTED));
+        }
+        if (line == null) {
+            throw new LineException("the line is JSON null; accepted: " + LINE_ACCEPTED, Map.of("field", "line", "accepted", LINE_ACCEPTED));
+        }
+        String method = orDefault(line.method(), "GET");
+        require(METHOD.matcher(method).matches(), "method", method, METHOD_RULE);
+        if (line.path() == null) {
+            throw new LineException("missing field 'path'; accepted: " + PATH_RULE, Map.of("field", "path", "accepted", PATH_RULE));
+        }
+        HttpURI target = target(line.path());
+        String host = hostWithoutPort(orDefault(line.host(), defaults.host()));
+        require(host != null && HOST.matcher(host).matches(), "host", host, HOST_RULE);
+        String clientId = orDefault(line.clientId(), defaults.clientId());
+        require(RequestValidation.isValidClientId(clientId), "clientId", clientId, RequestValidation.CLIENT_ID_RULE);
+        String region = orDefault(line.region(), defaults.region());
+        require(RequestValidation.isValidRegion(region), "region", region, RequestValidation.REGION_RULE);
+        String country = orDefault(line.country(), defaults.country());
+        require(RequestValidation.isValidCountry(country), "country", country, RequestValidation.COUNTRY_RULE);
+        Map<String, String> headers = headers(line.headers());
+        long now = System.currentTimeMillis();
+        // No deadline: nobody waits for the answer, so an app server answers it however late it reads it.
+        return new ClientRequest(ClientRequest.SCHEMA_VERSION, ClientRequest.UNAWAITED_ID_PREFIX + UUID.randomUUID(), clientId, region,
+                country, host, method.toUpperCase(Locale.ROOT), target.getDecodedPath(),
+                target.getQuery() == null ? "" : target.getQuery(), headers, line.body(), config.ingestId(),
+                config.replyPartition(), now, 0);
+    }
+
+    private static HttpURI target(String path) throws LineException {
+        if (!path.startsWith("/") || path.startsWith("//")) {
+            throw invalid("path", path, PATH_RULE);
+        }
+        HttpURI uri;
+        try {
+            uri = HttpURI.from(path);
+        } catch (IllegalArgumentException e) {
+            throw invalid("path", path, PATH_RULE);
+        }
+        boolean compliant = uri.getViolations().stream().allMatch(UriCompliance.DEFAULT::allows);
+        String decoded = compliant ? uri.getDecodedPath() : null;
+        if (decoded == null || decoded.isEmpty() || !HEADER_VALUE.matcher(decoded).matches()) {
+            throw invalid("path", path, PATH_RULE);
+        }
+        return uri;
+    }
+
+    private static Map<String, String> headers(Map<String, String> given) throws LineException {
+        if (given == null || given.isEmpty()) {
+            return Map.of();
+        }
+        var headers = new LinkedHashMap<String, String>();
+        for (var header : given.entrySet()) {
+            require(HEADER_NAME.matcher(header.getKey()).matches(), "headers", header.getKey(), HEADER_NAME_RULE);
+            String value = header.getValue();
+            require(value != null && HEADER_VALUE.matcher(value).matches(), "headers." + header.getKey(),
+                    String.valueOf(value), HEADER_VALUE_RULE);
+            headers.merge(header.getKey().toLowerCase(Locale.ROOT), value, (a, b) -> a + ", " + b);
+        }
+        return headers;
+    }
+
+    private static String hostWithoutPort(String host) {
+        if (host == null) {
+            return null;
+        }
+        int colon = host.lastIndexOf(':');
+        if (colon > 0 && colon < host.length() - 1 && host.substring(colon + 1).chars().allMatch(Character::isDigit)) {
+            return host.substring(0, colon);
+        }
+        return host;
+    }
+
+    private static String orDefault(String value, String defaultValue) {
+        return value == null || value.isBlank() ? defaultValue : value.trim();
+    }
+
+    private static void require(boolean valid, String field, String value, String rule) throws LineException {
+        if (!valid) {
+            throw invalid(field, value, rule);
+        }
+    }
+
+    private static LineException invalid(String field, String value, String rule) {
+        String shown = value == null ? "" : value.length() > 64 ? value.substring(0, 64) + "..." : value;
+        return new LineException("invalid " + field + " '" + shown + "'; accepted: " + rule,
+                Map.of("field", field, "value", shown, "accepted", rule));
+    }
+
+    /** One line of a batch as JSON. Absent fields are null. */
+    record Line(String method, String path, String host, String clientId, String region, String country,
+                Map<String, String> headers, String body) {
+    }
+
+    /** What became of one line. */
+    private record Result(int line, int status, String requestId, String error, String message, Map<String, String> fields) {
+
+        static Result accepted(int line, String requestId) {
+            return new Result(line, 202, requestId, null, null, Map.of());
+        }
+
+        static Result unavailable(int line, String requestId, String message) {
+            return new Result(line, 503, requestId, "service_unavailable", message + "; retry the line", Map.of());
+        }
+
+        static Result failed(int line, int status, String error, String message, Map<String, String> fields) {
+            return new Result(line, status, null, error, message, fields);
+        }
+
+        ObjectNode toJson() {
+            var json = Json.mapper().createObjectNode();
+            json.put("line", line);
+            json.put("status", status);
+            if (status == 202) {
+                json.put("requestId", requestId);
+                return json;
+            }
+            json.put("error", error);
+            json.put("message", message);
+            fields.forEach(json::put);
+            return json;
+        }
+    }
+
+    /** A line that is rejected before it is published, with the fields to show the client. */
+    private static final class LineException extends Exception {
+        private final Map<String, String> fields;
+
+        LineException(String message, Map<String, String> fields) {
+            super(message, null, false, false);
+            this.fields = fields;
+        }
+    }
+}

@@ -1,0 +1,239 @@
+package dev.backbone.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.backbone.events.ClientRequest;
+import dev.backbone.events.ClientResponse;
+import dev.backbone.events.Json;
+import dev.backbone.events.Settings;
+import dev.backbone.events.Topics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.Cluster;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+class BatchIngestTest {
+
+    private static final BatchIngest.Defaults DEFAULTS = new BatchIngest.Defaults("shop.example.com", "batch-client",
+            "us-east", "US");
+
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final MockProducer<String, ClientRequest> producer = producer(true);
+
+    @Test
+    void everyValidLineIsPublishedWithItsFieldsAndDefaults() throws Exception {
+        String body = """
+                {"path": "/products/42?currency=EUR", "clientId": "alice", "region": "eu-west", "country": "DE"}
+                {"method": "put", "path": "/products/7", "headers": {"Content-Type": "application/json"}, "body": "{\\"priceCents\\":5}"}
+                """;
+
+        JsonNode answer = ingest(batch(Map.of()), body, 202);
+
+        assertThat(answer.get("accepted").asInt()).isEqualTo(2);
+        assertThat(answer.get("rejected").asInt()).isZero();
+        List<ClientRequest> sent = producer.history().stream().map(ProducerRecord::value).toList();
+        assertThat(sent).hasSize(2);
+        ClientRequest first = sent.get(0);
+        assertThat(first.requestId()).startsWith(ClientRequest.UNAWAITED_ID_PREFIX)
+                .isEqualTo(answer.get("results").get(0).get("requestId").asText());
+        assertThat(first.method()).isEqualTo("GET");
+        assertThat(first.path()).isEqualTo("/products/42");
+        assertThat(first.query()).isEqualTo("currency=EUR");
+        assertThat(first.clientId()).isEqualTo("alice");
+        assertThat(first.region()).isEqualTo("eu-west");
+        assertThat(first.country()).isEqualTo("DE");
+        assertThat(first.host()).isEqualTo("shop.example.com");
+        assertThat(first.deadlineAtMs()).isZero();
+        assertThat(producer.history().get(0).key()).isEqualTo("alice");
+        ClientRequest second = sent.get(1);
+        assertThat(second.method()).isEqualTo("PUT");
+        assertThat(second.clientId()).isEqualTo("batch-client");
+        assertThat(second.region()).isEqualTo("us-east");
+        assertThat(second.header("content-type")).isEqualTo("application/json");
+        assertThat(second.body()).isEqualTo("{\"priceCents\":5}");
+        assertThat(registry.get("backbone.ingest.batch.lines").tag("outcome", "accepted").counter().count()).isEqualTo(2);
+    }
+
+    @Test
+    void badLinesGetTheirOwnErrorsAndTheRestIsPublished() throws Exception {
+        String body = String.join("\n",
+                "{\"path\": \"/products/1\"}",
+                "not json",
+                "",
+                "{\"path\": \"/products/2\", \"region\": \"EU West\"}",
+                "{\"path\": \"/products/3\", \"colour\": \"red\"}",
+                "{\"path\": \"/../etc/passwd\"}",
+                "{\"path\": \"/products/4\", \"headers\": [\"x\"]}",
+                "{\"method\": \"GET\"}",
+                "{\"path\": \"/products/5\"}");
+
+        JsonNode answer = ingest(batch(Map.of()), body, 207);
+
+        assertThat(answer.get("accepted").asInt()).isEqualTo(2);
+        assertThat(answer.get("rejected").asInt()).isEqualTo(6);
+        JsonNode results = answer.get("results");
+        assertThat(results).hasSize(8);
+        assertThat(lineAndStatus(results.get(0))).isEqualTo("1:202");
+        assertThat(lineAndStatus(results.get(1))).isEqualTo("2:400");
+        assertThat(results.get(1).get("field").asText()).isEqualTo("line");
+        // Line 3 is blank and skipped, but still counted in the line numbers.
+        assertThat(lineAndStatus(results.get(2))).isEqualTo("4:400");
+        assertThat(results.get(2).get("field").asText()).isEqualTo("region");
+        assertThat(results.get(2).get("value").asText()).isEqualTo("EU West");
+        assertThat(results.get(2).get("accepted").asText()).contains("lower-case");
+        assertThat(results.get(3).get("field").asText()).isEqualTo("colour");
+        assertThat(results.get(3).get("message").asText()).contains("unknown field 'colour'");
+        assertThat(results.get(4).get("field").asText()).isEqualTo("path");
+        assertThat(results.get(5).get("field").asText()).isEqualTo("headers");
+        assertThat(results.get(6).get("message").asText()).contains("missing field 'path'");
+        assertThat(lineAndStatus(results.get(7))).isEqualTo("9:202");
+        assertThat(producer.history()).extracting(record -> record.value().path()).containsExactly("/products/1", "/products/5");
+    }
+
+    @Test
+    void pathsThatTheFrontDoorRejectsAreRejectedInLines() throws Exception {
+        List<String> paths = List.of("products", "//evil.example/x", "/a%2fb", "/a\\b", "/a b", "/%zz", "/%FF", "/a#frag",
+                "/a%00b", "/a%0Ab", "http://evil.example/x");
+        StringBuilder body = new StringBuilder();
+        for (String path : paths) {
+            body.append(Json.mapper().createObjectNode().put("path", path)).append('\n');
+        }
+
+        JsonNode answer = ingest(batch(Map.of()), body.toString(), 400);
+
+        assertThat(answer.get("rejected").asInt()).isEqualTo(paths.size());
+        answer.get("results").forEach(result -> assertThat(result.get("field").asText()).isEqualTo("path"));
+        assertThat(producer.history()).isEmpty();
+    }
+
+    @Test
+    void headerWithLineBreakOrNullValueIsRejected() throws Exception {
+        String body = """
+                {"path": "/a", "headers": {"x-evil": "a\\r\\nset-cookie: b"}}
+                {"path": "/b", "headers": {"x-empty": null}}
+                {"path": "/c", "headers": {"bad name": "v"}}
+                """;
+
+        JsonNode answer = ingest(batch(Map.of()), body, 400);
+
+        assertThat(answer.get("results")).extracting(result -> result.get("field").asText())
+                .containsExactly("headers.x-evil", "headers.x-empty", "headers");
+    }
+
+    @Test
+    void batchOverTheLineLimitIsRejectedWhole() throws Exception {
+        String body = "{\"path\": \"/a\"}\n".repeat(4);
+
+        ClientResponse answer = new BatchIngest(batch(Map.of("batch.max.requests", "3")), producer, null, registry)
+                .ingest("batch-1", bytes(body), DEFAULTS).get(5, TimeUnit.SECONDS);
+
+        assertThat(answer.status()).isEqualTo(413);
+        assertThat(answer.body()).contains("batch.max.requests").contains("4 request lines");
+        assertThat(producer.history()).isEmpty();
+    }
+
+    @Test
+    void emptyBatchIs400() throws Exception {
+        ClientResponse answer = new BatchIngest(batch(Map.of()), producer, null, registry)
+                .ingest("batch-1", bytes("\n  \r\n"), DEFAULTS).get(5, TimeUnit.SECONDS);
+
+        assertThat(answer.status()).isEqualTo(400);
+        assertThat(answer.body()).contains("no request lines");
+    }
+
+    @Test
+    void crlfLineEndsAndHostPortAreAccepted() throws Exception {
+        ingest(batch(Map.of()), "{\"path\": \"/a\", \"host\": \"Shop.Example.com:8080\"}\r\n{\"path\": \"/b\"}\r\n", 202);
+
+        assertThat(producer.history()).extracting(record -> record.value().host())
+                .containsExactly("Shop.Example.com", "shop.example.com");
+    }
+
+    @Test
+    void rateLimitAppliesToEachLinesClient() throws Exception {
+        var clock = new AtomicLong();
+        var limiter = new ClientRateLimiter(new IngestConfig.RateLimit(1, 2, 100), clock::get);
+        String body = "{\"path\": \"/a\", \"clientId\": \"alice\"}\n".repeat(3) + "{\"path\": \"/a\", \"clientId\": \"bob\"}\n";
+
+        ClientResponse answer = new BatchIngest(batch(Map.of()), producer, limiter, registry)
+                .ingest("batch-1", bytes(body), DEFAULTS).get(5, TimeUnit.SECONDS);
+
+        assertThat(answer.status()).isEqualTo(207);
+        assertThat(answer.headers()).containsEntry("retry-after", "1");
+        JsonNode results = Json.mapper().readTree(answer.body()).get("results");
+        assertThat(results).extracting(BatchIngestTest::lineAndStatus).containsExactly("1:202", "2:202", "3:429", "4:202");
+        assertThat(results.get(2).get("client").asText()).isEqualTo("alice");
+    }
+
+    @Test
+    void failedSendsAre503WithRetryAfter() throws Exception {
+        var manual = producer(false);
+        var pending = new BatchIngest(batch(Map.of()), manual, null, registry)
+                .ingest("batch-1", bytes("{\"path\": \"/a\"}\n{\"path\": \"/b\"}\n"), DEFAULTS);
+
+        assertThat(pending).isNotDone();
+        manual.completeNext();
+        assertThat(pending).isNotDone();
+        manual.errorNext(new TimeoutException("broker gone"));
+        ClientResponse answer = pending.get(5, TimeUnit.SECONDS);
+
+        assertThat(answer.status()).isEqualTo(207);
+        assertThat(answer.headers()).containsEntry("retry-after", "1");
+        JsonNode results = Json.mapper().readTree(answer.body()).get("results");
+        assertThat(results).extracting(BatchIngestTest::lineAndStatus).containsExactly("1:202", "2:503");
+        assertThat(results.get(1).get("message").asText()).contains("broker gone").contains("retry the line");
+    }
+
+    @Test
+    void lineBoundsSkipBlankLinesAndKeepLineNumbers() {
+        List<int[]> lines = BatchIngest.lineBounds(bytes("a\n\n  \nbc\r\nd"));
+
+        assertThat(lines).extracting(bounds -> bounds[2]).containsExactly(1, 4, 5);
+        assertThat(lines).extracting(bounds -> bounds[1] - bounds[0]).containsExactly(1, 2, 1);
+    }
+
+    private JsonNode ingest(IngestConfig config, String body, int expectedStatus) throws Exception {
+        ClientResponse answer = new BatchIngest(config, producer, null, registry).ingest("batch-1", bytes(body), DEFAULTS)
+                .get(5, TimeUnit.SECONDS);
+        assertThat(answer.status()).as(answer.body()).isEqualTo(expectedStatus);
+        assertThat(answer.headers()).containsEntry("content-type", "application/json");
+        return Json.mapper().readTree(answer.body());
+    }
+
+    private static String lineAndStatus(JsonNode result) {
+        return result.get("line").asInt() + ":" + result.get("status").asInt();
+    }
+
+    private static IngestConfig batch(Map<String, String> extra) {
+        var settings = new HashMap<>(extra);
+        settings.put("bootstrap.servers", "127.0.0.1:9092");
+        return IngestConfig.from(Settings.of(settings));
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static MockProducer<String, ClientRequest> producer(boolean autoComplete) {
+        var node = new Node(0, "127.0.0.1", 9092);
+        var partitions = new java.util.ArrayList<PartitionInfo>();
+        for (int i = 0; i < Topics.CLIENT_REQUESTS.partitions(); i++) {
+            partitions.add(new PartitionInfo(Topics.CLIENT_REQUESTS.name(), i, node, new Node[]{node}, new Node[]{node}));
+        }
+        var cluster = new Cluster("test", List.of(node), partitions, java.util.Set.of(), java.util.Set.of());
+        return new MockProducer<>(cluster, autoComplete, null, new StringSerializer(),
+                Topics.CLIENT_REQUESTS.valueSerde().serializer());
+    }
+}
