@@ -6,6 +6,8 @@ import dev.backbone.events.DnsRecord;
 import dev.backbone.events.Heartbeat;
 import dev.backbone.events.Settings;
 import dev.backbone.events.Topics;
+import dev.backbone.ingest.FrontDoor;
+import dev.backbone.ingest.IngestConfig;
 import dev.backbone.launcher.HttpRequestSender;
 import dev.backbone.launcher.LocalStack;
 import dev.backbone.launcher.OpenLoopRunner;
@@ -67,6 +69,14 @@ public final class EndToEndBenchmark implements Callable<Integer> {
     @Option(names = "--http-concurrency", defaultValue = "64", description = "Requests in flight for the maximum rate (default: ${DEFAULT-VALUE}).")
     int httpConcurrency;
 
+    @Option(names = "--batch-size", defaultValue = "500",
+            description = "Request lines per call of the front door's batch endpoint (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--batch-in-flight", defaultValue = "4",
+            description = "Batch calls in flight at once (default: ${DEFAULT-VALUE}).")
+    int batchInFlight;
+
     @Option(names = "--latency-seconds", defaultValue = "20", description = "Seconds of each fixed-rate latency run (default: ${DEFAULT-VALUE}).")
     int latencySeconds;
 
@@ -95,6 +105,10 @@ public final class EndToEndBenchmark implements Callable<Integer> {
         }
         if (rounds < 1) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--rounds must be at least 1, was " + rounds);
+        }
+        if (batchSize < 1 || batchInFlight < 1) {
+            throw new CommandLine.ParameterException(new CommandLine(this),
+                    "--batch-size and --batch-in-flight must be at least 1, were " + batchSize + " and " + batchInFlight);
         }
         if (warmupRounds < 0) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--warmup-rounds must be 0 or more, was " + warmupRounds);
@@ -167,6 +181,45 @@ public final class EndToEndBenchmark implements Callable<Integer> {
                         String.format("%.2f × pass-through, median of the rounds' ratios (target ≥ 0.8)", ratio));
                 out.printf("  routing-streams: %,.0f records/s (%.2f × pass-through)%n", routingRate, ratio);
             }
+            batchIngestRounds(out, bootstrap);
+        }
+    }
+
+    /**
+     * The front door alone on the bare broker, as the topologies run: request lines accepted per second through its batch
+     * endpoint against the raw producer, in paired rounds after warm-up rounds. Nothing reads the requests, so this is the
+     * cost of HTTP, validation and the event's JSON on top of the producer.
+     */
+    private void batchIngestRounds(PrintStream out, String bootstrap) throws Exception {
+        var config = IngestConfig.from(Settings.of(Map.of("bootstrap.servers", bootstrap, "http.port", "0",
+                "ingest.id", "bench-ingest")));
+        try (FrontDoor frontDoor = FrontDoor.start(config, new SimpleMeterRegistry())) {
+            var batches = new BatchIngestThroughput(frontDoor.uri(), batchSize, batchInFlight);
+            double[] producerRates = new double[rounds];
+            double[] acceptedRates = new double[rounds];
+            for (int round = -warmupRounds; round < rounds; round++) {
+                double producerRate = KafkaBaselines.producerThroughput(bootstrap, "bench.raw", records);
+                double acceptedRate = batches.run(records);
+                String name = round < 0 ? "warm-up round " + (round + warmupRounds + 1) + " of " + warmupRounds
+                        : "round " + (round + 1) + " of " + rounds;
+                out.printf("  %s: raw producer %,.0f records/s, front door batches %,.0f requests/s accepted (%.2f ×)%n",
+                        name, producerRate, acceptedRate, acceptedRate / producerRate);
+                if (round >= 0) {
+                    producerRates[round] = producerRate;
+                    acceptedRates[round] = acceptedRate;
+                }
+            }
+            double[] ratios = new double[rounds];
+            for (int round = 0; round < rounds; round++) {
+                ratios[round] = acceptedRates[round] / producerRates[round];
+            }
+            double ratio = median(ratios);
+            row("raw producer, paired with the batch rounds, median of " + rounds + " rounds", "%,.0f records/s",
+                    median(producerRates), "baseline");
+            row(String.format("front door, accepted requests/s: POST /_backbone/requests, %d lines a call, %d calls in "
+                    + "flight, median of %d rounds", batchSize, batchInFlight, rounds), "%,.0f requests/s",
+                    median(acceptedRates), String.format("%.2f × raw producer, median of the rounds' ratios (target ≥ 0.5)", ratio));
+            out.printf("  front door batches: %,.0f requests/s accepted (%.2f × raw producer)%n", median(acceptedRates), ratio);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.backbone.events;
 
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import java.util.Map;
 import java.util.Objects;
 
@@ -22,6 +23,7 @@ import java.util.Objects;
  * @param receivedAtMs   wall-clock time the front door received the request, epoch milliseconds
  * @param deadlineAtMs   wall-clock time after which the front door has answered 504, epoch milliseconds
  */
+@JsonSerialize(using = ClientRequestSerializer.class)
 public record ClientRequest(
         int schemaVersion,
         String requestId,

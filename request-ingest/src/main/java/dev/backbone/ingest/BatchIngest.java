@@ -19,10 +19,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Pattern;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
@@ -52,10 +50,7 @@ final class BatchIngest {
     private static final String HEADER_NAME_RULE = "an HTTP header name: letters, digits and !#$%&'*+.^_`|~-";
     private static final String HEADER_VALUE_RULE = "text without control characters other than tab";
 
-    private static final Pattern METHOD = Pattern.compile("[A-Za-z]{1,16}");
-    private static final Pattern HOST = Pattern.compile("[\\p{L}\\p{N}.-]{1,253}");
-    private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}");
-    private static final Pattern HEADER_VALUE = Pattern.compile("[^\\x00-\\x08\\x0A-\\x1F\\x7F]*");
+    private static final String HEADER_NAME_SYMBOLS = "!#$%&'*+.^_`|~-";
 
     private static final Logger log = LoggerFactory.getLogger(BatchIngest.class);
 
@@ -90,7 +85,8 @@ final class BatchIngest {
     /**
      * Publishes every valid line of {@code body} and completes with the answer to the batch call once Kafka acknowledged
      * or refused each of them: 202 when every line was accepted, the lines' common status when all failed the same
-     * way, 207 otherwise, always with a JSON body listing each line's result.
+     * way, 207 otherwise. The JSON body counts the accepted and rejected lines, gives the prefix of the accepted lines'
+     * request ids (the id of line N is the prefix followed by N), and lists an error for each rejected line.
      */
     CompletableFuture<ClientResponse> ingest(String batchId, byte[] body, Defaults defaults) {
         List<int[]> lines = lineBounds(body);
@@ -108,108 +104,111 @@ final class BatchIngest {
                     Map.of("field", "body", "accepted", "one or more lines, each " + LINE_ACCEPTED),
                     config.ingestId(), System.currentTimeMillis()));
         }
-        var results = new Result[lines.size()];
-        var sends = new ArrayList<CompletableFuture<Void>>();
-        var kafkaDown = new AtomicInteger();
+        var batch = new Batch(batchId, lines.size());
         for (int i = 0; i < lines.size(); i++) {
             int[] bounds = lines.get(i);
             int lineNumber = bounds[2];
             ClientRequest event;
             try {
-                event = toEvent(body, bounds[0], bounds[1] - bounds[0], defaults);
+                event = toEvent(body, bounds[0], bounds[1] - bounds[0], defaults, batch.requestIdPrefix + lineNumber);
             } catch (LineException e) {
-                results[i] = Result.failed(lineNumber, 400, "bad_request", e.getMessage(), e.fields);
+                batch.errors[i] = LineError.of(lineNumber, 400, "bad_request", e.getMessage(), e.fields);
                 continue;
             }
             long waitNanos = rateLimiter == null ? 0 : rateLimiter.tryAcquire(event.clientId());
             if (waitNanos > 0) {
                 long retryAfter = ClientRateLimiter.retryAfterSeconds(waitNanos);
-                results[i] = Result.failed(lineNumber, 429, "too_many_requests", "client '" + event.clientId()
+                batch.errors[i] = LineError.of(lineNumber, 429, "too_many_requests", "client '" + event.clientId()
                                 + "' exceeded its rate limit (rate.limit.per.second); retry after " + retryAfter + " s",
                         Map.of("client", event.clientId(), "retryAfterSeconds", Long.toString(retryAfter)));
                 continue;
             }
-            if (kafkaDown.get() > 0) {
+            if (batch.kafkaDown) {
                 // One send already failed at once, so every further one would wait up to kafka.timeout.ms as well.
-                results[i] = Result.unavailable(lineNumber, event.requestId(), "cannot reach Kafka");
+                batch.errors[i] = LineError.unavailable(lineNumber, "cannot reach Kafka");
                 continue;
             }
-            results[i] = Result.accepted(lineNumber, event.requestId());
-            sends.add(send(event, results, i, kafkaDown));
+            send(batch, i, lineNumber, event);
         }
-        return CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).thenApply(ignored -> answer(batchId, results));
+        batch.sent();
+        return batch.answer;
     }
 
-    private CompletableFuture<Void> send(ClientRequest event, Result[] results, int index, AtomicInteger kafkaDown) {
-        var done = new CompletableFuture<Void>();
+    private void send(Batch batch, int index, int lineNumber, ClientRequest event) {
+        batch.outstanding.incrementAndGet();
         try {
             producer.send(new ProducerRecord<>(Topics.CLIENT_REQUESTS.name(), event.clientId(), event), (metadata, error) -> {
                 if (error != null) {
                     log.warn("Cannot publish request {} of a batch: {}", event.requestId(), error.toString());
-                    results[index] = Result.unavailable(results[index].line, event.requestId(),
-                            "cannot reach Kafka: " + error.getMessage());
+                    batch.errors[index] = LineError.unavailable(lineNumber, "cannot reach Kafka: " + error.getMessage());
                 }
-                done.complete(null);
+                batch.sent();
             });
         } catch (KafkaException e) {
             log.warn("Cannot publish request {} of a batch: {}", event.requestId(), e.toString());
-            kafkaDown.incrementAndGet();
-            results[index] = Result.unavailable(results[index].line, event.requestId(), "cannot reach Kafka: " + e.getMessage());
-            done.complete(null);
+            batch.kafkaDown = true;
+            batch.errors[index] = LineError.unavailable(lineNumber, "cannot reach Kafka: " + e.getMessage());
+            batch.sent();
         }
-        return done;
     }
 
-    private ClientResponse answer(String batchId, Result[] results) {
-        var json = Json.mapper().createObjectNode();
-        int acceptedLines = 0;
-        Integer commonStatus = null;
-        boolean mixed = false;
-        ArrayNode items = Json.mapper().createArrayNode();
-        for (Result result : results) {
-            if (result.status == 202) {
-                acceptedLines++;
-            }
-            if (commonStatus == null) {
-                commonStatus = result.status;
-            } else if (commonStatus != result.status) {
-                mixed = true;
-            }
-            items.add(result.toJson());
-        }
-        accepted.increment(acceptedLines);
-        rejected.increment(results.length - acceptedLines);
-        json.put("accepted", acceptedLines);
-        json.put("rejected", results.length - acceptedLines);
-        json.set("results", items);
-        int status = mixed ? 207 : commonStatus;
-        Map<String, String> headers = new HashMap<>();
-        headers.put("content-type", "application/json");
-        if (status == 503 || status == 429 || mixed && hasRetriable(results)) {
-            headers.put("retry-after", Long.toString(retryAfter(results)));
-        }
-        return new ClientResponse(ClientResponse.SCHEMA_VERSION, batchId, status, headers, json.toString(),
-                config.ingestId(), System.currentTimeMillis());
-    }
+    /** One batch call in progress. Its errors are written by the calling thread and by producer callbacks. */
+    private final class Batch {
+        final String batchId;
+        final String requestIdPrefix;
+        /** The error of each line, null for a line accepted so far. */
+        final LineError[] errors;
+        /** Sends not yet acknowledged or refused, plus one until every line has been handled. */
+        final AtomicInteger outstanding = new AtomicInteger(1);
+        final CompletableFuture<ClientResponse> answer = new CompletableFuture<>();
+        boolean kafkaDown;
 
-    private static boolean hasRetriable(Result[] results) {
-        for (Result result : results) {
-            if (result.status == 503 || result.status == 429) {
-                return true;
-            }
+        Batch(String batchId, int lines) {
+            this.batchId = batchId;
+            this.requestIdPrefix = ClientRequest.UNAWAITED_ID_PREFIX + batchId + "-";
+            this.errors = new LineError[lines];
         }
-        return false;
-    }
 
-    private static long retryAfter(Result[] results) {
-        long seconds = 1;
-        for (Result result : results) {
-            String value = result.fields.get("retryAfterSeconds");
-            if (value != null) {
-                seconds = Math.max(seconds, Long.parseLong(value));
+        void sent() {
+            if (outstanding.decrementAndGet() == 0) {
+                // The atomic decrement orders every callback's write to errors before this read.
+                answer.complete(answer());
             }
         }
-        return seconds;
+
+        private ClientResponse answer() {
+            int rejectedLines = 0;
+            int commonStatus = errors[0] == null ? 202 : errors[0].status;
+            boolean mixed = false;
+            long retryAfter = 0;
+            ArrayNode items = Json.mapper().createArrayNode();
+            for (LineError error : errors) {
+                int status = error == null ? 202 : error.status;
+                mixed |= status != commonStatus;
+                if (error != null) {
+                    rejectedLines++;
+                    items.add(error.toJson());
+                    if (status == 429 || status == 503) {
+                        String seconds = error.fields.get("retryAfterSeconds");
+                        retryAfter = Math.max(retryAfter, seconds == null ? 1 : Long.parseLong(seconds));
+                    }
+                }
+            }
+            accepted.increment(errors.length - rejectedLines);
+            rejected.increment(rejectedLines);
+            var json = Json.mapper().createObjectNode();
+            json.put("accepted", errors.length - rejectedLines);
+            json.put("rejected", rejectedLines);
+            json.put("requestIdPrefix", requestIdPrefix);
+            json.set("errors", items);
+            Map<String, String> headers = new HashMap<>();
+            headers.put("content-type", "application/json");
+            if (retryAfter > 0) {
+                headers.put("retry-after", Long.toString(retryAfter));
+            }
+            return new ClientResponse(ClientResponse.SCHEMA_VERSION, batchId, mixed ? 207 : commonStatus, headers,
+                    json.toString(), config.ingestId(), System.currentTimeMillis());
+        }
     }
 
     /** Returns {start, end, line number} of every line that is not blank; line numbers start at 1. */
@@ -239,7 +238,8 @@ final class BatchIngest {
         return true;
     }
 
-    private ClientRequest toEvent(byte[] body, int offset, int length, Defaults defaults) throws LineException {
+    private ClientRequest toEvent(byte[] body, int offset, int length, Defaults defaults, String requestId)
+            throws LineException {
         Line line;
         try {
             line = LINE_READER.readValue(body, offset, length);
@@ -261,13 +261,13 @@ final class BatchIngest {
             throw new LineException("the line is JSON null; accepted: " + LINE_ACCEPTED, Map.of("field", "line", "accepted", LINE_ACCEPTED));
         }
         String method = orDefault(line.method(), "GET");
-        require(METHOD.matcher(method).matches(), "method", method, METHOD_RULE);
+        require(isMethod(method), "method", method, METHOD_RULE);
         if (line.path() == null) {
             throw new LineException("missing field 'path'; accepted: " + PATH_RULE, Map.of("field", "path", "accepted", PATH_RULE));
         }
         HttpURI target = target(line.path());
         String host = hostWithoutPort(orDefault(line.host(), defaults.host()));
-        require(host != null && HOST.matcher(host).matches(), "host", host, HOST_RULE);
+        require(host != null && isHost(host), "host", host, HOST_RULE);
         String clientId = orDefault(line.clientId(), defaults.clientId());
         require(RequestValidation.isValidClientId(clientId), "clientId", clientId, RequestValidation.CLIENT_ID_RULE);
         String region = orDefault(line.region(), defaults.region());
@@ -277,7 +277,7 @@ final class BatchIngest {
         Map<String, String> headers = headers(line.headers());
         long now = System.currentTimeMillis();
         // No deadline: nobody waits for the answer, so an app server answers it however late it reads it.
-        return new ClientRequest(ClientRequest.SCHEMA_VERSION, ClientRequest.UNAWAITED_ID_PREFIX + UUID.randomUUID(), clientId, region,
+        return new ClientRequest(ClientRequest.SCHEMA_VERSION, requestId, clientId, region,
                 country, host, method.toUpperCase(Locale.ROOT), target.getDecodedPath(),
                 target.getQuery() == null ? "" : target.getQuery(), headers, line.body(), config.ingestId(),
                 config.replyPartition(), now, 0);
@@ -295,7 +295,7 @@ final class BatchIngest {
         }
         boolean compliant = uri.getViolations().stream().allMatch(UriCompliance.DEFAULT::allows);
         String decoded = compliant ? uri.getDecodedPath() : null;
-        if (decoded == null || decoded.isEmpty() || !HEADER_VALUE.matcher(decoded).matches()) {
+        if (decoded == null || decoded.isEmpty() || !isText(decoded)) {
             throw invalid("path", path, PATH_RULE);
         }
         return uri;
@@ -307,13 +307,64 @@ final class BatchIngest {
         }
         var headers = new LinkedHashMap<String, String>();
         for (var header : given.entrySet()) {
-            require(HEADER_NAME.matcher(header.getKey()).matches(), "headers", header.getKey(), HEADER_NAME_RULE);
+            require(isHeaderName(header.getKey()), "headers", header.getKey(), HEADER_NAME_RULE);
             String value = header.getValue();
-            require(value != null && HEADER_VALUE.matcher(value).matches(), "headers." + header.getKey(),
+            require(value != null && isText(value), "headers." + header.getKey(),
                     String.valueOf(value), HEADER_VALUE_RULE);
             headers.merge(header.getKey().toLowerCase(Locale.ROOT), value, (a, b) -> a + ", " + b);
         }
         return headers;
+    }
+
+    private static boolean isMethod(String value) {
+        if (value.isEmpty() || value.length() > 16) {
+            return false;
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isHost(String value) {
+        if (value.isEmpty() || value.length() > 253) {
+            return false;
+        }
+        for (int i = 0; i < value.length(); ) {
+            int c = value.codePointAt(i);
+            if (!Character.isLetterOrDigit(c) && c != '.' && c != '-') {
+                return false;
+            }
+            i += Character.charCount(c);
+        }
+        return true;
+    }
+
+    private static boolean isHeaderName(String value) {
+        if (value.isEmpty() || value.length() > 256) {
+            return false;
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (!RequestValidation.isAsciiLetterOrDigit(c) && HEADER_NAME_SYMBOLS.indexOf(c) < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Returns whether {@code value} has no control characters other than tab. */
+    private static boolean isText(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c < 0x20 && c != '\t' || c == 0x7F) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static String hostWithoutPort(String host) {
@@ -348,29 +399,21 @@ final class BatchIngest {
                 Map<String, String> headers, String body) {
     }
 
-    /** What became of one line. */
-    private record Result(int line, int status, String requestId, String error, String message, Map<String, String> fields) {
+    /** Why one line was not accepted. */
+    private record LineError(int line, int status, String error, String message, Map<String, String> fields) {
 
-        static Result accepted(int line, String requestId) {
-            return new Result(line, 202, requestId, null, null, Map.of());
+        static LineError of(int line, int status, String error, String message, Map<String, String> fields) {
+            return new LineError(line, status, error, message, fields);
         }
 
-        static Result unavailable(int line, String requestId, String message) {
-            return new Result(line, 503, requestId, "service_unavailable", message + "; retry the line", Map.of());
-        }
-
-        static Result failed(int line, int status, String error, String message, Map<String, String> fields) {
-            return new Result(line, status, null, error, message, fields);
+        static LineError unavailable(int line, String message) {
+            return new LineError(line, 503, "service_unavailable", message + "; retry the line", Map.of());
         }
 
         ObjectNode toJson() {
             var json = Json.mapper().createObjectNode();
             json.put("line", line);
             json.put("status", status);
-            if (status == 202) {
-                json.put("requestId", requestId);
-                return json;
-            }
             json.put("error", error);
             json.put("message", message);
             fields.forEach(json::put);

@@ -15,7 +15,6 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -74,7 +73,7 @@ final class FrontDoorHandler extends Handler.Abstract {
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         long startedNanos = System.nanoTime();
-        String requestId = UUID.randomUUID().toString();
+        String requestId = RequestIds.next();
         if (BatchIngest.PATH.equals(request.getHttpURI().getDecodedPath())) {
             return handleBatch(request, response, callback, requestId, startedNanos);
         }

@@ -47,7 +47,8 @@ class BatchIngestTest {
         assertThat(sent).hasSize(2);
         ClientRequest first = sent.get(0);
         assertThat(first.requestId()).startsWith(ClientRequest.UNAWAITED_ID_PREFIX)
-                .isEqualTo(answer.get("results").get(0).get("requestId").asText());
+                .isEqualTo(answer.get("requestIdPrefix").asText() + "1");
+        assertThat(answer.get("errors")).isEmpty();
         assertThat(first.method()).isEqualTo("GET");
         assertThat(first.path()).isEqualTo("/products/42");
         assertThat(first.query()).isEqualTo("currency=EUR");
@@ -58,6 +59,7 @@ class BatchIngestTest {
         assertThat(first.deadlineAtMs()).isZero();
         assertThat(producer.history().get(0).key()).isEqualTo("alice");
         ClientRequest second = sent.get(1);
+        assertThat(second.requestId()).isEqualTo(answer.get("requestIdPrefix").asText() + "2");
         assertThat(second.method()).isEqualTo("PUT");
         assertThat(second.clientId()).isEqualTo("batch-client");
         assertThat(second.region()).isEqualTo("us-east");
@@ -83,22 +85,21 @@ class BatchIngestTest {
 
         assertThat(answer.get("accepted").asInt()).isEqualTo(2);
         assertThat(answer.get("rejected").asInt()).isEqualTo(6);
-        JsonNode results = answer.get("results");
-        assertThat(results).hasSize(8);
-        assertThat(lineAndStatus(results.get(0))).isEqualTo("1:202");
-        assertThat(lineAndStatus(results.get(1))).isEqualTo("2:400");
-        assertThat(results.get(1).get("field").asText()).isEqualTo("line");
+        JsonNode errors = answer.get("errors");
         // Line 3 is blank and skipped, but still counted in the line numbers.
-        assertThat(lineAndStatus(results.get(2))).isEqualTo("4:400");
-        assertThat(results.get(2).get("field").asText()).isEqualTo("region");
-        assertThat(results.get(2).get("value").asText()).isEqualTo("EU West");
-        assertThat(results.get(2).get("accepted").asText()).contains("lower-case");
-        assertThat(results.get(3).get("field").asText()).isEqualTo("colour");
-        assertThat(results.get(3).get("message").asText()).contains("unknown field 'colour'");
-        assertThat(results.get(4).get("field").asText()).isEqualTo("path");
-        assertThat(results.get(5).get("field").asText()).isEqualTo("headers");
-        assertThat(results.get(6).get("message").asText()).contains("missing field 'path'");
-        assertThat(lineAndStatus(results.get(7))).isEqualTo("9:202");
+        assertThat(errors).extracting(BatchIngestTest::lineAndStatus).containsExactly("2:400", "4:400", "5:400", "6:400",
+                "7:400", "8:400");
+        assertThat(errors.get(0).get("field").asText()).isEqualTo("line");
+        assertThat(errors.get(1).get("field").asText()).isEqualTo("region");
+        assertThat(errors.get(1).get("value").asText()).isEqualTo("EU West");
+        assertThat(errors.get(1).get("accepted").asText()).contains("lower-case");
+        assertThat(errors.get(2).get("field").asText()).isEqualTo("colour");
+        assertThat(errors.get(2).get("message").asText()).contains("unknown field 'colour'");
+        assertThat(errors.get(3).get("field").asText()).isEqualTo("path");
+        assertThat(errors.get(4).get("field").asText()).isEqualTo("headers");
+        assertThat(errors.get(5).get("message").asText()).contains("missing field 'path'");
+        String prefix = answer.get("requestIdPrefix").asText();
+        assertThat(producer.history()).extracting(record -> record.value().requestId()).containsExactly(prefix + "1", prefix + "9");
         assertThat(producer.history()).extracting(record -> record.value().path()).containsExactly("/products/1", "/products/5");
     }
 
@@ -114,7 +115,8 @@ class BatchIngestTest {
         JsonNode answer = ingest(batch(Map.of()), body.toString(), 400);
 
         assertThat(answer.get("rejected").asInt()).isEqualTo(paths.size());
-        answer.get("results").forEach(result -> assertThat(result.get("field").asText()).isEqualTo("path"));
+        assertThat(answer.get("errors")).hasSize(paths.size())
+                .allSatisfy(error -> assertThat(error.get("field").asText()).isEqualTo("path"));
         assertThat(producer.history()).isEmpty();
     }
 
@@ -128,7 +130,7 @@ class BatchIngestTest {
 
         JsonNode answer = ingest(batch(Map.of()), body, 400);
 
-        assertThat(answer.get("results")).extracting(result -> result.get("field").asText())
+        assertThat(answer.get("errors")).extracting(error -> error.get("field").asText())
                 .containsExactly("headers.x-evil", "headers.x-empty", "headers");
     }
 
@@ -172,9 +174,10 @@ class BatchIngestTest {
 
         assertThat(answer.status()).isEqualTo(207);
         assertThat(answer.headers()).containsEntry("retry-after", "1");
-        JsonNode results = Json.mapper().readTree(answer.body()).get("results");
-        assertThat(results).extracting(BatchIngestTest::lineAndStatus).containsExactly("1:202", "2:202", "3:429", "4:202");
-        assertThat(results.get(2).get("client").asText()).isEqualTo("alice");
+        JsonNode json = Json.mapper().readTree(answer.body());
+        assertThat(json.get("accepted").asInt()).isEqualTo(3);
+        assertThat(json.get("errors")).extracting(BatchIngestTest::lineAndStatus).containsExactly("3:429");
+        assertThat(json.get("errors").get(0).get("client").asText()).isEqualTo("alice");
     }
 
     @Test
@@ -191,9 +194,10 @@ class BatchIngestTest {
 
         assertThat(answer.status()).isEqualTo(207);
         assertThat(answer.headers()).containsEntry("retry-after", "1");
-        JsonNode results = Json.mapper().readTree(answer.body()).get("results");
-        assertThat(results).extracting(BatchIngestTest::lineAndStatus).containsExactly("1:202", "2:503");
-        assertThat(results.get(1).get("message").asText()).contains("broker gone").contains("retry the line");
+        JsonNode json = Json.mapper().readTree(answer.body());
+        assertThat(json.get("accepted").asInt()).isEqualTo(1);
+        assertThat(json.get("errors")).extracting(BatchIngestTest::lineAndStatus).containsExactly("2:503");
+        assertThat(json.get("errors").get(0).get("message").asText()).contains("broker gone").contains("retry the line");
     }
 
     @Test

@@ -225,7 +225,8 @@ class FrontDoorIT {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(207);
         var answer = Json.mapper().readTree(response.body());
         assertThat(answer.get("accepted").asInt()).isEqualTo(2);
-        assertThat(answer.get("results").get(2).get("field").asText()).isEqualTo("region");
+        assertThat(answer.get("errors").get(0).get("line").asInt()).isEqualTo(3);
+        assertThat(answer.get("errors").get(0).get("field").asText()).isEqualTo("region");
         // The echo responder answers both lines on this front door's reply partition; they are counted, not matched.
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(
                 registry.get("backbone.ingest.unawaited.responses").gauge().value()).isEqualTo(unawaitedBefore + 2));
