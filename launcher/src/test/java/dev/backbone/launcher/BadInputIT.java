@@ -272,6 +272,71 @@ class BadInputIT {
     }
 
     @Test
+    void batchLinesAreCheckedOneByOne() throws Exception {
+        List<String[]> badLines = List.of(
+                new String[] {"truncated JSON", "{\"path\": \"/products/1\"", "line"},
+                new String[] {"JSON array", "[\"/products/1\"]", "line"},
+                new String[] {"unknown field", "{\"path\": \"/products/1\", \"verb\": \"GET\"}", "verb"},
+                new String[] {"path as object", "{\"path\": {\"a\": 1}}", "path"},
+                new String[] {"path traversal", "{\"path\": \"/static/../../etc/passwd\"}", "path"},
+                new String[] {"encoded slash", "{\"path\": \"/static/..%2f..%2fetc/passwd\"}", "path"},
+                new String[] {"NUL in path", "{\"path\": \"/products/1%00\"}", "path"},
+                new String[] {"absolute URI", "{\"path\": \"http://169.254.169.254/latest\"}", "path"},
+                new String[] {"invalid region", "{\"path\": \"/products/1\", \"region\": \"EU West\"}", "region"},
+                new String[] {"CRLF in a header", "{\"path\": \"/products/1\", \"headers\": {\"x-a\": \"1\\r\\nx-b: 2\"}}", "headers.x-a"},
+                new String[] {"SQL in the client id", "{\"path\": \"/products/1\", \"clientId\": \"' OR 1=1 --\"}", "clientId"});
+        var body = new StringBuilder("{\"path\": \"/products/3\", \"clientId\": \"battery-batch\"}\n");
+        for (String[] line : badLines) {
+            body.append(line[1]).append('\n');
+        }
+        body.append("\u00C3(\n");
+
+        RawHttp.Response response = send("POST", "/_backbone/requests", Map.of("Content-Type", "application/x-ndjson"),
+                body.toString().getBytes(StandardCharsets.ISO_8859_1));
+
+        assertThat(response.status()).as(response.body()).isEqualTo(207);
+        JsonNode answer = Json.mapper().readTree(response.body());
+        assertThat(answer.get("accepted").asInt()).isEqualTo(1);
+        JsonNode errors = answer.get("errors");
+        assertThat(errors).hasSize(badLines.size() + 1);
+        for (int i = 0; i <= badLines.size(); i++) {
+            JsonNode error = errors.get(i);
+            String name = i < badLines.size() ? badLines.get(i)[0] : "invalid UTF-8";
+            String field = i < badLines.size() ? badLines.get(i)[2] : "line";
+            summary.add(new String[] {"batch line", name, "400 field=" + field,
+                    error.get("status").asInt() + " field=" + error.path("field").asText() + ": "
+                            + shorten(error.path("message").asText())});
+            assertThat(error.get("line").asInt()).as(name).isEqualTo(i + 2);
+            assertThat(error.get("status").asInt()).as(name).isEqualTo(400);
+            assertThat(error.path("field").asText()).as(name).isEqualTo(field);
+            assertThat(error.path("accepted").asText()).as(name).isNotBlank();
+        }
+
+        // The accepted line is answered by an app server on the front door's reply partition (0), keyed by its id.
+        String requestId = answer.get("requestIdPrefix").asText() + "1";
+        try (var responses = new KafkaConsumer<>(Map.<String, Object>of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers()),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            var replies = new TopicPartition(Topics.RESPONSES.name(), 0);
+            responses.assign(List.of(replies));
+            responses.seekToBeginning(List.of(replies));
+            var statuses = new ArrayList<Integer>();
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                for (var record : responses.poll(Duration.ofMillis(200))) {
+                    if (requestId.equals(new String(record.key(), StandardCharsets.UTF_8))) {
+                        statuses.add(Topics.RESPONSES.valueSerde().deserializer().deserialize(record.topic(), record.value()).status());
+                    }
+                }
+                assertThat(statuses).containsExactly(200);
+            });
+        }
+        summary.add(new String[] {"batch line", "the valid line of the same batch", "answered 200", "answered 200"});
+
+        RawHttp.Response allBad = send("POST", "/_backbone/requests", Map.of(), "not json\n".getBytes(StandardCharsets.UTF_8));
+        expectRejected("batch of one bad line", allBad, 400, null, null);
+        expectRejected("GET of the batch path", send("GET", "/_backbone/requests", Map.of(), null), 405, "field", "method");
+    }
+
+    @Test
     void tamperedTokensAre401() throws Exception {
         String valid = token;
         int dot = valid.indexOf('.');

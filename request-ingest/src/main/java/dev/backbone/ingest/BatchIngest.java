@@ -1,10 +1,5 @@
 package dev.backbone.ingest;
 
-import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectReader;
-import com.fasterxml.jackson.databind.exc.MismatchedInputException;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.backbone.events.ClientRequest;
@@ -40,8 +35,6 @@ final class BatchIngest {
     /** The one path of the front door that is not forwarded to the site. */
     static final String PATH = "/_backbone/requests";
 
-    static final String LINE_ACCEPTED = "a JSON object with \"path\" (required, such as \"/products/42?currency=EUR\") "
-            + "and optional \"method\", \"host\", \"clientId\", \"region\", \"country\", \"headers\" and \"body\"";
 
     private static final String METHOD_RULE = "1 to 16 letters, such as GET or POST";
     private static final String PATH_RULE = "a request target that starts with '/': a path in percent-encoded UTF-8, "
@@ -54,8 +47,6 @@ final class BatchIngest {
 
     private static final Logger log = LoggerFactory.getLogger(BatchIngest.class);
 
-    private static final ObjectReader LINE_READER = Json.mapper().readerFor(Line.class)
-            .with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final IngestConfig config;
     private final Producer<String, ClientRequest> producer;
@@ -101,7 +92,7 @@ final class BatchIngest {
         if (lines.isEmpty()) {
             return CompletableFuture.completedFuture(ClientResponse.error(batchId, 400, "bad_request",
                     "the batch has no request lines; send one JSON object per line",
-                    Map.of("field", "body", "accepted", "one or more lines, each " + LINE_ACCEPTED),
+                    Map.of("field", "body", "accepted", "one or more lines, each " + BatchLine.ACCEPTED),
                     config.ingestId(), System.currentTimeMillis()));
         }
         var batch = new Batch(batchId, lines.size());
@@ -240,26 +231,7 @@ final class BatchIngest {
 
     private ClientRequest toEvent(byte[] body, int offset, int length, Defaults defaults, String requestId)
             throws LineException {
-        Line line;
-        try {
-            line = LINE_READER.readValue(body, offset, length);
-        } catch (UnrecognizedPropertyException e) {
-            throw new LineException("unknown field '" + e.getPropertyName() + "'; accepted: " + LINE_ACCEPTED,
-                    Map.of("field", e.getPropertyName(), "accepted", LINE_ACCEPTED));
-        } catch (MismatchedInputException e) {
-            String field = e.getPath().isEmpty() || e.getPath().get(0).getFieldName() == null
-                    ? "line" : e.getPath().get(0).getFieldName();
-            throw new LineException("field '" + field + "' has the wrong type or shape; accepted: " + LINE_ACCEPTED,
-                    Map.of("field", field, "accepted", LINE_ACCEPTED));
-        } catch (JacksonException e) {
-            throw new LineException("the line is not valid JSON: " + e.getOriginalMessage() + "; accepted: " + LINE_ACCEPTED,
-                    Map.of("field", "line", "accepted", LINE_ACCEPTED));
-        } catch (java.io.IOException e) {
-            throw new LineException("cannot read the line: " + e.getMessage(), Map.of("field", "line", "accepted", LINE_ACCEPTED));
-        }
-        if (line == null) {
-            throw new LineException("the line is JSON null; accepted: " + LINE_ACCEPTED, Map.of("field", "line", "accepted", LINE_ACCEPTED));
-        }
+        BatchLine line = BatchLine.parse(body, offset, length);
         String method = orDefault(line.method(), "GET");
         require(isMethod(method), "method", method, METHOD_RULE);
         if (line.path() == null) {
@@ -389,14 +361,33 @@ final class BatchIngest {
     }
 
     private static LineException invalid(String field, String value, String rule) {
-        String shown = value == null ? "" : value.length() > 64 ? value.substring(0, 64) + "..." : value;
+        String shown = value == null ? "" : printable(value.length() > 64 ? value.substring(0, 64) + "..." : value);
         return new LineException("invalid " + field + " '" + shown + "'; accepted: " + rule,
                 Map.of("field", field, "value", shown, "accepted", rule));
     }
 
-    /** One line of a batch as JSON. Absent fields are null. */
-    record Line(String method, String path, String host, String clientId, String region, String country,
-                Map<String, String> headers, String body) {
+    /** Returns {@code value} with control characters written as escapes, such as {@code \\r\\n}, for error messages. */
+    static String printable(String value) {
+        if (isText(value) && value.indexOf('\t') < 0) {
+            return value;
+        }
+        var shown = new StringBuilder(value.length() + 8);
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            switch (c) {
+                case '\r' -> shown.append("\\r");
+                case '\n' -> shown.append("\\n");
+                case '\t' -> shown.append("\\t");
+                default -> {
+                    if (c < 0x20 || c == 0x7F) {
+                        shown.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        shown.append(c);
+                    }
+                }
+            }
+        }
+        return shown.toString();
     }
 
     /** Why one line was not accepted. */
@@ -422,7 +413,7 @@ final class BatchIngest {
     }
 
     /** A line that is rejected before it is published, with the fields to show the client. */
-    private static final class LineException extends Exception {
+    static final class LineException extends Exception {
         private final Map<String, String> fields;
 
         LineException(String message, Map<String, String> fields) {

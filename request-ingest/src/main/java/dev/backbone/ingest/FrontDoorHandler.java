@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * Turns every HTTP request, whatever its method and path, into a {@link ClientRequest} on
  * {@code backbone.client-requests} and returns the matching {@link ClientResponse} as the HTTP response. A request gets its
  * response only after Kafka acknowledged it (acks=all); a send that fails is answered 503 with {@code Retry-After}. With a
- * rate limit, a client over it gets 429 with {@code Retry-After} before anything is read or published.
+ * rate limit, a client over it gets 429 with {@code Retry-After} before anything is read or published. The one exception
+ * to "every path" is {@code POST /_backbone/requests}, a batch of requests that {@link BatchIngest} publishes without
+ * waiting for their answers.
  */
 final class FrontDoorHandler extends Handler.Abstract {
 

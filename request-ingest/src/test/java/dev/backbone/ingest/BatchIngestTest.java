@@ -104,6 +104,25 @@ class BatchIngestTest {
     }
 
     @Test
+    void wrongTypesAndTrailingValuesAreRejected() throws Exception {
+        String body = String.join("\n",
+                "{\"path\": 42}",
+                "{\"path\": \"/a\", \"body\": {\"priceCents\": 5}}",
+                "{\"path\": \"/a\", \"headers\": {\"x-n\": 1}}",
+                "{\"path\": \"/a\"} {\"path\": \"/b\"}",
+                "null",
+                "\"/a\"");
+
+        JsonNode answer = ingest(batch(Map.of()), body, 400);
+
+        assertThat(answer.get("errors")).extracting(error -> error.get("field").asText())
+                .containsExactly("path", "body", "headers.x-n", "line", "line", "line");
+        assertThat(answer.get("errors").get(0).get("message").asText()).contains("'path' must be a string");
+        assertThat(answer.get("errors").get(3).get("message").asText()).contains("more than one JSON value");
+        assertThat(producer.history()).isEmpty();
+    }
+
+    @Test
     void pathsThatTheFrontDoorRejectsAreRejectedInLines() throws Exception {
         List<String> paths = List.of("products", "//evil.example/x", "/a%2fb", "/a\\b", "/a b", "/%zz", "/%FF", "/a#frag",
                 "/a%00b", "/a%0Ab", "http://evil.example/x");
@@ -132,6 +151,7 @@ class BatchIngestTest {
 
         assertThat(answer.get("errors")).extracting(error -> error.get("field").asText())
                 .containsExactly("headers.x-evil", "headers.x-empty", "headers");
+        assertThat(answer.get("errors").get(0).get("value").asText()).isEqualTo("a\\r\\nset-cookie: b");
     }
 
     @Test
@@ -198,6 +218,12 @@ class BatchIngestTest {
         assertThat(json.get("accepted").asInt()).isEqualTo(1);
         assertThat(json.get("errors")).extracting(BatchIngestTest::lineAndStatus).containsExactly("2:503");
         assertThat(json.get("errors").get(0).get("message").asText()).contains("broker gone").contains("retry the line");
+    }
+
+    @Test
+    void printableEscapesControlCharacters() {
+        assertThat(BatchIngest.printable("plain text é")).isEqualTo("plain text é");
+        assertThat(BatchIngest.printable("a\r\n\tb\u0000\u007f")).isEqualTo("a\\r\\n\\tb\\u0000\\u007f");
     }
 
     @Test
