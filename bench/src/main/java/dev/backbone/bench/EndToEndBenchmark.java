@@ -150,16 +150,16 @@ public final class EndToEndBenchmark implements Callable<Integer> {
                 for (int round = 0; round < warmupRounds; round++) {
                     // The JIT keeps compiling for several rounds: after one warm-up round of 50,000 records, the next
                     // three rounds still got faster, from 80,000 to 129,000 records/s for the pass-through.
-                    double[] rates = streamsRound(bootstrap, stateDir, "-warmup-" + (round + 1), records);
+                    double[] rates = streamsRound(bootstrap, stateDir, "-warmup-" + (round + 1), records, round % 2 == 1);
                     out.printf("  warm-up round %d of %d: pass-through %,.0f records/s, routing-streams %,.0f records/s%n",
                             round + 1, warmupRounds, rates[0], rates[1]);
                 }
-                // Alternating rounds and medians: with 100,000 records a round lasted two to three seconds, and the
-                // ratio of single rounds ranged from 0.69 to 1.24 within one run.
+                // Paired rounds and medians: with 100,000 records a round lasted two to three seconds, and the ratio of
+                // single rounds ranged from 0.69 to 1.24 within one run. Odd rounds run routing-streams first.
                 double[] passThroughRates = new double[rounds];
                 double[] routingRates = new double[rounds];
                 for (int round = 0; round < rounds; round++) {
-                    double[] rates = streamsRound(bootstrap, stateDir, "-" + (round + 1), records);
+                    double[] rates = streamsRound(bootstrap, stateDir, "-" + (round + 1), records, round % 2 == 1);
                     passThroughRates[round] = rates[0];
                     routingRates[round] = rates[1];
                     out.printf("  round %d of %d: pass-through %,.0f records/s, routing-streams %,.0f records/s (%.2f ×)%n",
@@ -198,8 +198,10 @@ public final class EndToEndBenchmark implements Callable<Integer> {
             double[] producerRates = new double[rounds];
             double[] acceptedRates = new double[rounds];
             for (int round = -warmupRounds; round < rounds; round++) {
-                double producerRate = KafkaBaselines.producerThroughput(bootstrap, "bench.raw", records);
-                double acceptedRate = batches.run(records);
+                double[] rates = runPair(() -> KafkaBaselines.producerThroughput(bootstrap, "bench.raw", records),
+                        () -> batches.run(records), Math.floorMod(round, 2) == 1);
+                double producerRate = rates[0];
+                double acceptedRate = rates[1];
                 String name = round < 0 ? "warm-up round " + (round + warmupRounds + 1) + " of " + warmupRounds
                         : "round " + (round + 1) + " of " + rounds;
                 out.printf("  %s: raw producer %,.0f records/s, front door batches %,.0f requests/s accepted (%.2f ×)%n",
@@ -224,10 +226,12 @@ public final class EndToEndBenchmark implements Callable<Integer> {
     }
 
     /**
-     * Runs the pass-through topology, then {@code routing-streams}, each as a new application that reads the preloaded
-     * requests from the start, until {@code count} outputs arrived. Returns both rates in records per second.
+     * Runs the pass-through topology and {@code routing-streams}, each as a new application that reads the preloaded
+     * requests from the start, until {@code count} outputs arrived; {@code routingFirst} swaps their order. Returns both
+     * rates in records per second, the pass-through's first.
      */
-    private static double[] streamsRound(String bootstrap, Path stateDir, String suffix, int count) throws Exception {
+    private static double[] streamsRound(String bootstrap, Path stateDir, String suffix, int count, boolean routingFirst)
+            throws Exception {
         RoutingConfig routingConfig = RoutingConfig.from(Settings.of(Map.of(
                 "bootstrap.servers", bootstrap,
                 "application.id", "bench-routing" + suffix,
@@ -236,10 +240,10 @@ public final class EndToEndBenchmark implements Callable<Integer> {
                 "heartbeat.timeout.ms", "600000")));
         var passThroughProps = StreamsThroughput.withApplicationId(routingConfig.streamsProperties(), "bench-pass-through" + suffix,
                 stateDir.resolve("pass-through" + suffix).toString());
-        double passThroughRate = StreamsThroughput.drain(bootstrap,
+        Callable<Double> passThrough = () -> StreamsThroughput.drain(bootstrap,
                 StreamsThroughput.plain(StreamsThroughput.passThrough("bench.pass-through-out"), passThroughProps),
                 "bench.pass-through-out", count, Duration.ofMinutes(5));
-        double routingRate = StreamsThroughput.drain(bootstrap, onRunning -> {
+        Callable<Double> routing = () -> StreamsThroughput.drain(bootstrap, onRunning -> {
             RoutingService service = RoutingService.start(routingConfig, new SimpleMeterRegistry());
             if (!service.awaitRunning(Duration.ofSeconds(60))) {
                 service.close();
@@ -248,7 +252,20 @@ public final class EndToEndBenchmark implements Callable<Integer> {
             onRunning.run();
             return service;
         }, Topics.ROUTED_REQUESTS.name(), count, Duration.ofMinutes(5));
-        return new double[]{passThroughRate, routingRate};
+        return runPair(passThrough, routing, routingFirst);
+    }
+
+    /**
+     * Runs a baseline and its measured counterpart one after the other and returns both results, the baseline's first.
+     * Rounds alternate the order, so that neither always runs on the warmer JVM or the longer log.
+     */
+    private static double[] runPair(Callable<Double> baseline, Callable<Double> measured, boolean measuredFirst) throws Exception {
+        if (measuredFirst) {
+            double measuredResult = measured.call();
+            return new double[]{baseline.call(), measuredResult};
+        }
+        double baselineResult = baseline.call();
+        return new double[]{baselineResult, measured.call()};
     }
 
     /** Writes the routing input: requests for shop.example.com from 1,000 clients, plus its DNS record. */

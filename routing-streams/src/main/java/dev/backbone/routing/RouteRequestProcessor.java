@@ -60,10 +60,10 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
         answers = new DnsAnswers(new DnsResolver(records::get), config.dnsNegativeTtlMs());
         cache = new ClientDnsCache(cacheStore, expiryIndex, config.dnsCacheMaxEntriesPerClient());
         metrics.trackCacheSize(this, cache::approximateSize);
-        traces = new RoutingTraces(context.getStateStore(RoutingTopology.ROUTING_TRACES_STORE),
-                context.getStateStore(RoutingTopology.ROUTING_TRACES_TIME_STORE), config.traceRetentionMs());
+        traces = new RoutingTraces(context.getStateStore(RoutingTopology.ROUTING_TRACES_STORE), config.traceRetentionMs());
         // Kafka Streams initializes processors after it restored their stores, so the restored traces are there.
         traces.rebuildIndex();
+        metrics.trackIndexedTraces(this, traces::indexed);
         // Traces live up to a tenth of the retention longer than configured.
         context.schedule(Duration.ofMillis(config.traceRetentionMs() / 10), PunctuationType.WALL_CLOCK_TIME,
                 traces::purgeExpired);
@@ -78,6 +78,7 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
     @Override
     public void close() {
         metrics.untrackCacheSize(this);
+        metrics.untrackIndexedTraces(this);
     }
 
     @Override

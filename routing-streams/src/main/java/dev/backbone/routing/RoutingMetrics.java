@@ -29,6 +29,8 @@ final class RoutingMetrics {
     private final Timer resolution;
     /** Entry counts of the client DNS caches of this instance's tasks, by the processor that owns each. */
     private final Map<Object, LongSupplier> cacheSizes = new ConcurrentHashMap<>();
+    /** Lengths of the routing trace indexes of this instance's tasks, by the processor that owns each. */
+    private final Map<Object, LongSupplier> indexedTraces = new ConcurrentHashMap<>();
 
     RoutingMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -44,6 +46,10 @@ final class RoutingMetrics {
                 .register(registry);
         Gauge.builder("backbone.routing.dns.cache.entries", this, RoutingMetrics::cacheEntries)
                 .description("Entries in the client DNS caches of this instance's tasks, approximate")
+                .strongReference(true)
+                .register(registry);
+        Gauge.builder("backbone.routing.traces.indexed", this, metrics -> sum(metrics.indexedTraces))
+                .description("Routing traces in the purge indexes of this instance's tasks: every trace stored here")
                 .strongReference(true)
                 .register(registry);
         routed = Counter.builder("backbone.routing.requests.routed")
@@ -70,6 +76,23 @@ final class RoutingMetrics {
 
     void untrackCacheSize(Object owner) {
         cacheSizes.remove(owner);
+    }
+
+    /** Adds a task's routing trace index to its gauge until {@link #untrackIndexedTraces(Object)}. */
+    void trackIndexedTraces(Object owner, LongSupplier indexed) {
+        indexedTraces.put(owner, indexed);
+    }
+
+    void untrackIndexedTraces(Object owner) {
+        indexedTraces.remove(owner);
+    }
+
+    private static double sum(Map<Object, LongSupplier> counts) {
+        long total = 0;
+        for (LongSupplier count : counts.values()) {
+            total += count.getAsLong();
+        }
+        return total;
     }
 
     private double cacheEntries() {

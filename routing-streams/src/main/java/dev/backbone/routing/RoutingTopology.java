@@ -60,8 +60,6 @@ public final class RoutingTopology {
      * It is partitioned by client id like the requests, so a query by request id asks every instance.
      */
     public static final String ROUTING_TRACES_STORE = "routing-traces";
-    /** In-memory store indexing the routing traces by decision time, for the purge. */
-    public static final String ROUTING_TRACES_TIME_STORE = "routing-traces-by-time";
 
     private RoutingTopology() {
     }
@@ -106,11 +104,6 @@ public final class RoutingTopology {
         topology.addStateStore(Stores.keyValueStoreBuilder(
                         Stores.inMemoryKeyValueStore(ROUTING_TRACES_STORE), Serdes.String(), StoreSerdes.routingTrace())
                 .withCachingDisabled(), ROUTE_PROCESSOR);
-        // The time index has no changelog: it is rebuilt from the restored traces when a task starts, which saves a
-        // changelog record per request.
-        topology.addStateStore(Stores.keyValueStoreBuilder(
-                        Stores.inMemoryKeyValueStore(ROUTING_TRACES_TIME_STORE), Serdes.String(), Serdes.String())
-                .withCachingDisabled().withLoggingDisabled(), ROUTE_PROCESSOR);
 
         topology.addSink(ROUTED_REQUESTS_SINK, Topics.ROUTED_REQUESTS.name(), new StringSerializer(),
                 new RoutedOutput.ValueSerializer(), new AnnouncedPartitionPartitioner(), ROUTE_PROCESSOR);

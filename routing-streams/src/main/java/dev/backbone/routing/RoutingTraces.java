@@ -1,25 +1,38 @@
 package dev.backbone.routing;
 
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * The routing traces of one task: {@link RoutingTrace} by request id, with an index by decision time that the
- * wall-clock purge reads so that it visits only expired traces. The traces have a changelog and the index does not:
- * {@link #rebuildIndex()} recreates it from the traces when the task starts. Used on the stream thread only.
+ * The routing traces of one task: {@link RoutingTrace} by request id in a store with a changelog, and an index in
+ * routing order that the wall-clock purge reads, so that it visits only expired traces. The index is a queue in memory,
+ * not a store: a second store cost a key to build and encode, a skip-list insert and a delete per request.
+ * {@link #rebuildIndex()} recreates it from the traces when the task starts. Used on the stream thread only, except
+ * {@link #indexed()}.
  */
 final class RoutingTraces {
 
-    private static final char SEPARATOR = '\u001f';
-
     private final KeyValueStore<String, RoutingTrace> traces;
-    private final KeyValueStore<String, String> timeIndex;
     private final long retentionMs;
+    /**
+     * Request ids in the order they were routed. Routing times come from the wall clock, so they rise along the queue
+     * unless the clock steps back; a trace queued behind a later one is purged when that one is, late by the step.
+     */
+    private final ArrayDeque<Indexed> byTime = new ArrayDeque<>();
+    /** The queue's length, for the gauge that other threads read. */
+    private final AtomicLong indexedCount = new AtomicLong();
 
-    RoutingTraces(KeyValueStore<String, RoutingTrace> traces, KeyValueStore<String, String> timeIndex, long retentionMs) {
+    private record Indexed(long routedAtMs, String requestId) {
+    }
+
+    RoutingTraces(KeyValueStore<String, RoutingTrace> traces, long retentionMs) {
         this.traces = traces;
-        this.timeIndex = timeIndex;
         this.retentionMs = retentionMs;
     }
 
@@ -28,52 +41,41 @@ final class RoutingTraces {
      * instance, so that the purge deletes them in time.
      */
     void rebuildIndex() {
-        try (KeyValueIterator<String, RoutingTrace> all = traces.all()) {
-            while (all.hasNext()) {
-                KeyValue<String, RoutingTrace> entry = all.next();
-                timeIndex.put(indexKey(entry.value.routedAtMs(), entry.key), entry.key);
+        List<Indexed> all = new ArrayList<>();
+        try (KeyValueIterator<String, RoutingTrace> entries = traces.all()) {
+            while (entries.hasNext()) {
+                KeyValue<String, RoutingTrace> entry = entries.next();
+                all.add(new Indexed(entry.value.routedAtMs(), entry.key));
             }
         }
+        all.sort(Comparator.comparingLong(Indexed::routedAtMs));
+        byTime.clear();
+        byTime.addAll(all);
+        indexedCount.lazySet(byTime.size());
     }
 
     void put(RoutingTrace trace) {
         traces.put(trace.requestId(), trace);
-        timeIndex.put(indexKey(trace.routedAtMs(), trace.requestId()), trace.requestId());
+        byTime.addLast(new Indexed(trace.routedAtMs(), trace.requestId()));
+        indexedCount.lazySet(byTime.size());
     }
 
     /** Deletes the traces decided more than {@code trace.retention.ms} before {@code nowMs}. */
     void purgeExpired(long nowMs) {
         long cutoffMs = nowMs - retentionMs;
-        if (cutoffMs < 0) {
-            return;
-        }
-        // The index keys start with zero-padded times, so the store's byte order is time order.
-        String end = indexKey(cutoffMs, "");
-        try (KeyValueIterator<String, String> expired = timeIndex.range(null, end)) {
-            while (expired.hasNext()) {
-                KeyValue<String, String> entry = expired.next();
-                RoutingTrace trace = traces.get(entry.value);
-                // A request processed again after a rebalance has a newer trace under the same id; keep that one.
-                if (trace != null && trace.routedAtMs() <= cutoffMs) {
-                    traces.delete(entry.value);
-                }
-                timeIndex.delete(entry.key);
+        while (!byTime.isEmpty() && byTime.peekFirst().routedAtMs() <= cutoffMs) {
+            Indexed oldest = byTime.pollFirst();
+            RoutingTrace trace = traces.get(oldest.requestId());
+            // A request processed again after a rebalance has a newer trace under the same id; keep that one.
+            if (trace != null && trace.routedAtMs() <= cutoffMs) {
+                traces.delete(oldest.requestId());
             }
         }
+        indexedCount.lazySet(byTime.size());
     }
 
-    /** Returns the index key: the time zero-padded to 19 digits, {@code U+001F} and the request id. */
-    static String indexKey(long routedAtMs, String requestId) {
-        if (routedAtMs < 0) {
-            // Not a wall-clock time; keeps the format's order for the negative values of tests.
-            return String.format("%019d", routedAtMs) + SEPARATOR + requestId;
-        }
-        // Called once per routed request; String.format cost a tenth of the routing thread.
-        String digits = Long.toString(routedAtMs);
-        var key = new StringBuilder(20 + requestId.length());
-        for (int i = digits.length(); i < 19; i++) {
-            key.append('0');
-        }
-        return key.append(digits).append(SEPARATOR).append(requestId).toString();
+    /** Returns how many traces the index holds; safe to call from any thread. */
+    long indexed() {
+        return indexedCount.get();
     }
 }

@@ -65,6 +65,7 @@ class RoutingMultiInstanceIT {
     private static final int CLIENTS = 24;
 
     private final List<AutoCloseable> started = new ArrayList<>();
+    private final Map<RoutingService, SimpleMeterRegistry> registries = new HashMap<>();
     private final HttpClient http = HttpClient.newHttpClient();
     private KafkaProducer<byte[], byte[]> producer;
 
@@ -189,14 +190,18 @@ class RoutingMultiInstanceIT {
             assertThat(restored.get("answeredBy").asText()).isEqualTo(second.applicationServer());
             assertThat(restored.get("trace").get("clientId").asText()).isEqualTo(client);
         }
-        // The time index has no changelog; the survivor rebuilt it from the restored traces, so the purge finds them.
-        ReadOnlyKeyValueStore<String, String> timeIndex = second.streams().store(StoreQueryParameters.fromNameAndType(
-                RoutingTopology.ROUTING_TRACES_TIME_STORE, QueryableStoreTypes.keyValueStore()));
-        List<String> indexed = new ArrayList<>();
-        try (var entries = timeIndex.all()) {
-            entries.forEachRemaining(entry -> indexed.add(entry.value));
-        }
-        assertThat(indexed).as("request ids in the survivor's time index").containsAll(requestIdOf.values());
+        // The purge index has no changelog; the survivor rebuilt it from the restored traces, so the purge finds them.
+        ReadOnlyKeyValueStore<String, RoutingTrace> stored = second.streams().store(StoreQueryParameters.fromNameAndType(
+                RoutingTopology.ROUTING_TRACES_STORE, QueryableStoreTypes.keyValueStore()));
+        await().atMost(TIMEOUT).untilAsserted(() -> {
+            List<String> storedIds = new ArrayList<>();
+            try (var entries = stored.all()) {
+                entries.forEachRemaining(entry -> storedIds.add(entry.key));
+            }
+            assertThat(storedIds).as("request ids in the survivor's trace store").containsAll(requestIdOf.values());
+            assertThat(registries.get(second).get("backbone.routing.traces.indexed").gauge().value())
+                    .as("traces in the survivor's purge index").isEqualTo(storedIds.size());
+        });
         JsonNode survivorLoad = load(second, "");
         assertThat(survivorLoad.get("instances")).hasSize(1);
     }
@@ -236,8 +241,10 @@ class RoutingMultiInstanceIT {
         settings.put("lb.heartbeat.interval.ms", "200");
         settings.put("heartbeat.timeout.ms", "600000");
         settings.put("rest.port", "0");
-        var service = RoutingService.start(RoutingConfig.from(Settings.of(settings)), new SimpleMeterRegistry());
+        var registry = new SimpleMeterRegistry();
+        var service = RoutingService.start(RoutingConfig.from(Settings.of(settings)), registry);
         started.add(service);
+        registries.put(service, registry);
         return service;
     }
 

@@ -2,22 +2,80 @@ package dev.backbone.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The time index key, whose byte order must be time order; the topology tests cover the purge itself. */
+/** The purge index of the routing traces, on a real in-memory store; the topology tests cover the processor's use. */
 class RoutingTracesTest {
 
-    @Test
-    void indexKeyPadsTimeTo19Digits() {
-        for (long time : new long[]{0, 1, 42, 1_733_356_800_123L, 999_999_999_999_999_999L, Long.MAX_VALUE, -5}) {
-            assertThat(RoutingTraces.indexKey(time, "req-1")).as("time %d", time)
-                    .isEqualTo(String.format("%019d", time) + '\u001f' + "req-1");
-        }
+    private static final long RETENTION_MS = 1_000;
+
+    private KeyValueStore<String, RoutingTrace> store;
+
+    @BeforeEach
+    void createStore() {
+        store = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("traces"), Serdes.String(), StoreSerdes.routingTrace())
+                .withLoggingDisabled().withCachingDisabled().build();
+        store.init(new MockProcessorContext<>().getStateStoreContext(), store);
     }
 
     @Test
-    void indexKeysSortByTime() {
-        assertThat(RoutingTraces.indexKey(9, "z")).isLessThan(RoutingTraces.indexKey(10, "a"));
-        assertThat(RoutingTraces.indexKey(1_733_356_800_123L, "z")).isLessThan(RoutingTraces.indexKey(1_733_356_800_124L, ""));
+    void purgeDeletesOnlyTracesOlderThanTheRetention() {
+        var traces = new RoutingTraces(store, RETENTION_MS);
+        traces.put(trace("req-1", 100));
+        traces.put(trace("req-2", 200));
+        traces.put(trace("req-3", 300));
+
+        traces.purgeExpired(1_200);
+
+        assertThat(store.get("req-1")).isNull();
+        assertThat(store.get("req-2")).as("routed exactly at the cutoff").isNull();
+        assertThat(store.get("req-3")).isNotNull();
+        assertThat(traces.indexed()).isEqualTo(1);
+
+        traces.purgeExpired(5_000);
+
+        assertThat(store.approximateNumEntries()).isZero();
+        assertThat(traces.indexed()).isZero();
+    }
+
+    @Test
+    void rebuiltIndexFindsRestoredTracesInTimeOrder() {
+        // As after a restore from the changelog: the store holds traces that no index has seen, in key order.
+        store.put("b-late", trace("b-late", 900));
+        store.put("a-early", trace("a-early", 100));
+        var traces = new RoutingTraces(store, RETENTION_MS);
+
+        traces.rebuildIndex();
+        assertThat(traces.indexed()).isEqualTo(2);
+        traces.purgeExpired(1_500);
+
+        assertThat(store.get("a-early")).isNull();
+        assertThat(store.get("b-late")).isNotNull();
+        assertThat(traces.indexed()).isEqualTo(1);
+    }
+
+    @Test
+    void requestRoutedAgainKeepsItsNewerTrace() {
+        var traces = new RoutingTraces(store, RETENTION_MS);
+        traces.put(trace("req-1", 100));
+        traces.put(trace("req-1", 800));
+
+        traces.purgeExpired(1_500);
+
+        assertThat(store.get("req-1").routedAtMs()).isEqualTo(800);
+        traces.purgeExpired(1_800);
+        assertThat(store.get("req-1")).isNull();
+        assertThat(traces.indexed()).isZero();
+    }
+
+    private static RoutingTrace trace(String requestId, long routedAtMs) {
+        return new RoutingTrace(requestId, "client-1", "shop.example.com", "region", false, List.of(), "lb-1", "shop",
+                "app-1", false, RoutingTrace.ROUTED, 0, null, routedAtMs);
     }
 }
