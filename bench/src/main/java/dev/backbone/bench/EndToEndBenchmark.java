@@ -178,8 +178,8 @@ public final class EndToEndBenchmark implements Callable<Integer> {
                 out.printf("  pass-through topology: %,.0f records/s%n", passThroughRate);
                 row("routing-streams (DNS, client cache, waterfall, Maglev, routing trace), median of " + rounds + " rounds",
                         "%,.0f records/s", routingRate,
-                        String.format("%.2f × pass-through, median of the rounds' ratios (target ≥ 0.8)", ratio));
-                out.printf("  routing-streams: %,.0f records/s (%.2f × pass-through)%n", routingRate, ratio);
+                        String.format("%.3f × pass-through, median of the rounds' ratios (target ≥ 0.8)", ratio));
+                out.printf("  routing-streams: %,.0f records/s (%.3f × pass-through)%n", routingRate, ratio);
             }
             batchIngestRounds(out, bootstrap);
         }
@@ -220,8 +220,8 @@ public final class EndToEndBenchmark implements Callable<Integer> {
                     median(producerRates), "baseline");
             row(String.format("front door, accepted requests/s: POST /_backbone/requests, %d lines a call, %d calls in "
                     + "flight, median of %d rounds", batchSize, batchInFlight, rounds), "%,.0f requests/s",
-                    median(acceptedRates), String.format("%.2f × raw producer, median of the rounds' ratios (target ≥ 0.5)", ratio));
-            out.printf("  front door batches: %,.0f requests/s accepted (%.2f × raw producer)%n", median(acceptedRates), ratio);
+                    median(acceptedRates), String.format("%.3f × raw producer, median of the rounds' ratios (target ≥ 0.5)", ratio));
+            out.printf("  front door batches: %,.0f requests/s accepted (%.3f × raw producer)%n", median(acceptedRates), ratio);
         }
     }
 

@@ -172,6 +172,7 @@ final class BatchIngest {
             int commonStatus = errors[0] == null ? 202 : errors[0].status;
             boolean mixed = false;
             long retryAfter = 0;
+
             ArrayNode items = Json.mapper().createArrayNode();
             for (LineError error : errors) {
                 int status = error == null ? 202 : error.status;
@@ -187,11 +188,13 @@ final class BatchIngest {
             }
             accepted.increment(errors.length - rejectedLines);
             rejected.increment(rejectedLines);
+
             var json = Json.mapper().createObjectNode();
             json.put("accepted", errors.length - rejectedLines);
             json.put("rejected", rejectedLines);
             json.put("requestIdPrefix", requestIdPrefix);
             json.set("errors", items);
+
             Map<String, String> headers = new HashMap<>();
             headers.put("content-type", "application/json");
             if (retryAfter > 0) {
@@ -390,7 +393,7 @@ final class BatchIngest {
         return shown.toString();
     }
 
-    /** Why one line was not accepted. */
+    /** The error of a line that was not accepted. */
     private record LineError(int line, int status, String error, String message, Map<String, String> fields) {
 
         static LineError of(int line, int status, String error, String message, Map<String, String> fields) {

@@ -22,7 +22,7 @@ final class RoutingTraces {
     private final long retentionMs;
     /**
      * Request ids in the order they were routed. Routing times come from the wall clock, so they rise along the queue
-     * unless the clock steps back; a trace queued behind a later one is purged when that one is, late by the step.
+     * unless the clock steps back. A trace queued behind a later one is purged together with it, late by the step.
      */
     private final ArrayDeque<Indexed> byTime = new ArrayDeque<>();
     /** The queue's length, for the gauge that other threads read. */
