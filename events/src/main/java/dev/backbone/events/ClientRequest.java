@@ -18,10 +18,12 @@ import java.util.Objects;
  * @param query          the raw query string without {@code ?}, or an empty string
  * @param headers        request headers, names in lower case
  * @param body           the request body as UTF-8 text, or {@code null} when there is none
- * @param ingestId       the front-door instance that waits for the answer
+ * @param ingestId       the front-door instance that published the request, and waits for the answer unless the id
+ *                       starts with {@link #UNAWAITED_ID_PREFIX}
  * @param replyPartition the partition of {@code backbone.responses} that instance reads
  * @param receivedAtMs   wall-clock time the front door received the request, epoch milliseconds
- * @param deadlineAtMs   wall-clock time after which the front door has answered 504, epoch milliseconds
+ * @param deadlineAtMs   wall-clock time after which the front door has answered 504, epoch milliseconds, after which
+ *                       app servers skip the request; 0 for no deadline, as for the lines of a batch
  */
 @JsonSerialize(using = ClientRequestSerializer.class)
 public record ClientRequest(

@@ -289,7 +289,8 @@ class BadInputIT {
         for (String[] line : badLines) {
             body.append(line[1]).append('\n');
         }
-        body.append("\u00C3(\n");
+        // The bytes C3 28 inside a JSON string: a UTF-8 lead byte followed by a byte that cannot continue it.
+        body.append("{\"path\": \"/products/1\", \"body\": \"\u00C3(\"}\n");
 
         RawHttp.Response response = send("POST", "/_backbone/requests", Map.of("Content-Type", "application/x-ndjson"),
                 body.toString().getBytes(StandardCharsets.ISO_8859_1));

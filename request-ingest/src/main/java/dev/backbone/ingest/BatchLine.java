@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -19,10 +20,11 @@ record BatchLine(String method, String path, String host, String clientId, Strin
     static final String ACCEPTED = "a JSON object with \"path\" (required, such as \"/products/42?currency=EUR\") "
             + "and optional \"method\", \"host\", \"clientId\", \"region\", \"country\", \"headers\" and \"body\"";
 
-    private static final JsonFactory JSON = new JsonFactory();
+    /** Rejects a field that occurs twice in one object, such as two "path" fields or two headers of the same name. */
+    private static final JsonFactory JSON = JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     /** Reads one line from {@code length} bytes of {@code bytes} at {@code offset}. */
-    static BatchLine parse(byte[] bytes, int offset, int length) throws BatchIngest.LineException {
+    static BatchLine parse(byte[] bytes, int offset, int length) throws BatchLineException {
         String method = null;
         String path = null;
         String host = null;
@@ -47,8 +49,10 @@ record BatchLine(String method, String path, String host, String clientId, Strin
                     case "country" -> country = text(json, field);
                     case "headers" -> headers = headers(json);
                     case "body" -> body = text(json, field);
-                    default -> throw new BatchIngest.LineException("unknown field '" + field + "'; accepted: " + ACCEPTED,
-                            Map.of("field", field, "accepted", ACCEPTED));
+                    default -> {
+                        String shown = BatchLineValidation.shown(field);
+                        throw new BatchLineException("unknown field '" + shown + "'", Map.of("field", shown, "accepted", ACCEPTED));
+                    }
                 }
             }
             if (json.currentToken() != JsonToken.END_OBJECT || json.nextToken() != null) {
@@ -62,7 +66,7 @@ record BatchLine(String method, String path, String host, String clientId, Strin
         return new BatchLine(method, path, host, clientId, region, country, headers, body);
     }
 
-    private static String text(JsonParser json, String field) throws IOException, BatchIngest.LineException {
+    private static String text(JsonParser json, String field) throws IOException, BatchLineException {
         return switch (json.currentToken()) {
             case VALUE_STRING -> json.getText();
             case VALUE_NULL -> null;
@@ -70,7 +74,7 @@ record BatchLine(String method, String path, String host, String clientId, Strin
         };
     }
 
-    private static Map<String, String> headers(JsonParser json) throws IOException, BatchIngest.LineException {
+    private static Map<String, String> headers(JsonParser json) throws IOException, BatchLineException {
         if (json.currentToken() == JsonToken.VALUE_NULL) {
             return null;
         }
@@ -82,7 +86,7 @@ record BatchLine(String method, String path, String host, String clientId, Strin
             String name = json.currentName();
             JsonToken value = json.nextToken();
             if (value != JsonToken.VALUE_STRING && value != JsonToken.VALUE_NULL) {
-                throw wrongType("headers." + name, "a string");
+                throw wrongType("headers." + BatchLineValidation.shown(name), "a string");
             }
             // A null value is kept, so that the header check names it.
             headers.put(name, value == JsonToken.VALUE_NULL ? null : json.getText());
@@ -90,12 +94,11 @@ record BatchLine(String method, String path, String host, String clientId, Strin
         return headers;
     }
 
-    private static BatchIngest.LineException wrongType(String field, String expected) {
-        return new BatchIngest.LineException("field '" + field + "' must be " + expected + "; accepted: " + ACCEPTED,
-                Map.of("field", field, "accepted", ACCEPTED));
+    private static BatchLineException wrongType(String field, String expected) {
+        return new BatchLineException("field '" + field + "' must be " + expected, Map.of("field", field, "accepted", ACCEPTED));
     }
 
-    private static BatchIngest.LineException lineError(String message) {
-        return new BatchIngest.LineException(message + "; accepted: " + ACCEPTED, Map.of("field", "line", "accepted", ACCEPTED));
+    private static BatchLineException lineError(String message) {
+        return new BatchLineException(message, Map.of("field", "line", "accepted", ACCEPTED));
     }
 }

@@ -15,9 +15,11 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
@@ -75,19 +77,14 @@ final class FrontDoorHandler extends Handler.Abstract {
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         long startedNanos = System.nanoTime();
-        String requestId = RequestIds.next();
+        String requestId = UUID.randomUUID().toString();
         if (BatchIngest.PATH.equals(request.getHttpURI().getDecodedPath())) {
             return handleBatch(request, response, callback, requestId, startedNanos);
         }
-        if (rateLimiter != null) {
-            String clientId = clientIdOf(request);
-            // An invalid client id is rejected with 400 later and gets no bucket, so it cannot fill the limiter.
-            long waitNanos = RequestValidation.isValidClientId(clientId) ? rateLimiter.tryAcquire(clientId) : 0;
-            if (waitNanos > 0) {
-                rateLimited.increment();
-                write(response, callback, tooManyRequests(requestId, clientId, waitNanos), startedNanos);
-                return true;
-            }
+        ClientResponse limited = overRateLimit(request, requestId);
+        if (limited != null) {
+            write(response, callback, limited, startedNanos);
+            return true;
         }
         long declaredLength = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
         if (declaredLength > config.maxBodyBytes()) {
@@ -104,7 +101,22 @@ final class FrontDoorHandler extends Handler.Abstract {
         return true;
     }
 
-    /** Answers {@code POST /_backbone/requests}; the rate limit applies to each line's client, not to the call. */
+    /** Returns the 429 answer when the request's client is over the rate limit, or null. */
+    private ClientResponse overRateLimit(Request request, String requestId) {
+        if (rateLimiter == null) {
+            return null;
+        }
+        String clientId = clientIdOf(request);
+        // An invalid client id is rejected with 400 later and gets no bucket, so it cannot fill the limiter.
+        long waitNanos = RequestValidation.isValidClientId(clientId) ? rateLimiter.tryAcquire(clientId) : 0;
+        if (waitNanos <= 0) {
+            return null;
+        }
+        rateLimited.increment();
+        return tooManyRequests(requestId, clientId, waitNanos);
+    }
+
+    /** Answers {@code POST /_backbone/requests}; the rate limit applies to the call's client and to each line's. */
     private boolean handleBatch(Request request, Response response, Callback callback, String batchId, long startedNanos) {
         if (!"POST".equals(request.getMethod())) {
             var base = ClientResponse.error(batchId, 405, "method_not_allowed", BatchIngest.PATH + " accepts POST only, not "
@@ -117,22 +129,33 @@ final class FrontDoorHandler extends Handler.Abstract {
                     base.servedBy(), base.answeredAtMs()), startedNanos);
             return true;
         }
+        // The call counts against its caller like any request; each line also counts against the line's client.
+        ClientResponse limited = overRateLimit(request, batchId);
+        if (limited != null) {
+            write(response, callback, limited, startedNanos);
+            return true;
+        }
         long declaredLength = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
         if (declaredLength > config.maxBodyBytes()) {
             write(response, callback, tooLarge(batchId, declaredLength), startedNanos);
             return true;
         }
         var fields = request.getHeaders();
-        var defaults = new BatchIngest.Defaults(request.getHttpURI().getHost(), clientIdOf(request),
+        var defaults = new BatchLineValidation.Defaults(request.getHttpURI().getHost(), clientIdOf(request),
                 headerOrDefault(fields.get("X-Client-Region"), config.defaultRegion()),
                 headerOrDefault(fields.get("X-Client-Country"), config.defaultCountry()));
+        Executor executor = request.getComponents().getExecutor();
         Content.Source.asByteArrayAsync(request, config.maxBodyBytes()).whenComplete((body, error) -> {
             if (error != null) {
                 write(response, callback, bodyError(batchId, error), startedNanos);
                 return;
             }
-            batches.ingest(batchId, body, defaults).whenComplete((answer, failure) -> write(response, callback,
-                    failure == null ? answer : unavailable(batchId, "cannot publish the batch: " + failure), startedNanos));
+            try {
+                batches.ingest(batchId, body, defaults, executor).whenComplete((answer, failure) -> write(response, callback,
+                        failure == null ? answer : internalError(batchId, failure), startedNanos));
+            } catch (RuntimeException e) {
+                write(response, callback, internalError(batchId, e), startedNanos);
+            }
         });
         return true;
     }
@@ -267,6 +290,14 @@ final class FrontDoorHandler extends Handler.Abstract {
         headers.put("retry-after", Long.toString(retryAfter));
         return new ClientResponse(ClientResponse.SCHEMA_VERSION, requestId, 429, headers, base.body(), base.servedBy(),
                 base.answeredAtMs());
+    }
+
+    /** Answers a batch call that failed in a way no input should cause, and logs the failure with its stack trace. */
+    private ClientResponse internalError(String batchId, Throwable error) {
+        log.error("Batch {} failed", batchId, error);
+        return ClientResponse.error(batchId, 500, "internal_error", "the batch failed: " + error
+                        + "; lines before the failure may have been published, see the front door's log", null,
+                config.ingestId(), System.currentTimeMillis());
     }
 
     private ClientResponse unavailable(String requestId, String message) {

@@ -21,7 +21,7 @@ import org.eclipse.jetty.util.Callback;
  */
 final class JsonErrorHandler extends ErrorHandler {
 
-    private static final String PATH_ACCEPTED = "a path in percent-encoded UTF-8 without encoded '/', '\\' or '%', "
+    static final String PATH_ACCEPTED = "a path in percent-encoded UTF-8 without encoded '/', '\\' or '%', "
             + "without NUL or %2e segments, and without '..' segments above the root";
 
     private static final String REQUEST_ACCEPTED = "an HTTP/1.1 request line and headers as RFC 9112 defines them, with "
@@ -74,7 +74,7 @@ final class JsonErrorHandler extends ErrorHandler {
     }
 
     /** Returns the status reason in snake case, such as {@code request_header_fields_too_large}. */
-    private static String errorCode(int code) {
+    static String errorCode(int code) {
         String reason = HttpStatus.getMessage(code);
         return reason == null ? "error" : reason.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "_");
     }

@@ -20,13 +20,14 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.Cluster;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
 class BatchIngestTest {
 
-    private static final BatchIngest.Defaults DEFAULTS = new BatchIngest.Defaults("shop.example.com", "batch-client",
+    private static final BatchLineValidation.Defaults DEFAULTS = new BatchLineValidation.Defaults("shop.example.com", "batch-client",
             "us-east", "US");
 
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -159,7 +160,7 @@ class BatchIngestTest {
         String body = "{\"path\": \"/a\"}\n".repeat(4);
 
         ClientResponse answer = new BatchIngest(batch(Map.of("batch.max.requests", "3")), producer, null, registry)
-                .ingest("batch-1", bytes(body), DEFAULTS).get(5, TimeUnit.SECONDS);
+                .ingest("batch-1", bytes(body), DEFAULTS, Runnable::run).get(5, TimeUnit.SECONDS);
 
         assertThat(answer.status()).isEqualTo(413);
         assertThat(answer.body()).contains("batch.max.requests").contains("4 request lines");
@@ -169,7 +170,7 @@ class BatchIngestTest {
     @Test
     void emptyBatchIs400() throws Exception {
         ClientResponse answer = new BatchIngest(batch(Map.of()), producer, null, registry)
-                .ingest("batch-1", bytes("\n  \r\n"), DEFAULTS).get(5, TimeUnit.SECONDS);
+                .ingest("batch-1", bytes("\n  \r\n"), DEFAULTS, Runnable::run).get(5, TimeUnit.SECONDS);
 
         assertThat(answer.status()).isEqualTo(400);
         assertThat(answer.body()).contains("no request lines");
@@ -190,7 +191,7 @@ class BatchIngestTest {
         String body = "{\"path\": \"/a\", \"clientId\": \"alice\"}\n".repeat(3) + "{\"path\": \"/a\", \"clientId\": \"bob\"}\n";
 
         ClientResponse answer = new BatchIngest(batch(Map.of()), producer, limiter, registry)
-                .ingest("batch-1", bytes(body), DEFAULTS).get(5, TimeUnit.SECONDS);
+                .ingest("batch-1", bytes(body), DEFAULTS, Runnable::run).get(5, TimeUnit.SECONDS);
 
         assertThat(answer.status()).isEqualTo(207);
         assertThat(answer.headers()).containsEntry("retry-after", "1");
@@ -201,29 +202,133 @@ class BatchIngestTest {
     }
 
     @Test
-    void failedSendsAre503WithRetryAfter() throws Exception {
+    void failedSendsAre503AndAnsweredOffTheProducerThread() throws Exception {
         var manual = producer(false);
+        var queued = new java.util.ArrayList<Runnable>();
         var pending = new BatchIngest(batch(Map.of()), manual, null, registry)
-                .ingest("batch-1", bytes("{\"path\": \"/a\"}\n{\"path\": \"/b\"}\n"), DEFAULTS);
+                .ingest("batch-1", bytes("{\"path\": \"/a\"}\n{\"path\": \"/b\"}\n{\"path\": \"/c\"}\n"), DEFAULTS,
+                        queued::add);
 
         assertThat(pending).isNotDone();
         manual.completeNext();
-        assertThat(pending).isNotDone();
         manual.errorNext(new TimeoutException("broker gone"));
+        assertThat(pending).isNotDone();
+        manual.errorNext(new RecordTooLargeException("too big"));
+        // The last callback hands the answer to the executor instead of building it on Kafka's thread.
+        assertThat(pending).isNotDone();
+        assertThat(queued).hasSize(1);
+        queued.get(0).run();
         ClientResponse answer = pending.get(5, TimeUnit.SECONDS);
 
         assertThat(answer.status()).isEqualTo(207);
         assertThat(answer.headers()).containsEntry("retry-after", "1");
         JsonNode json = Json.mapper().readTree(answer.body());
         assertThat(json.get("accepted").asInt()).isEqualTo(1);
-        assertThat(json.get("errors")).extracting(BatchIngestTest::lineAndStatus).containsExactly("2:503");
+        assertThat(json.get("errors")).extracting(BatchIngestTest::lineAndStatus).containsExactly("2:503", "3:413");
         assertThat(json.get("errors").get(0).get("message").asText()).contains("broker gone").contains("retry the line");
+        assertThat(json.get("errors").get(1).get("message").asText()).contains("too large for Kafka");
+    }
+
+    @Test
+    void closedProducerFailsTheRestWithoutSending() throws Exception {
+        producer.close();
+
+        JsonNode answer = ingest(batch(Map.of()), "{\"path\": \"/a\"}\n{\"path\": \"/b\"}\n", 503);
+
+        assertThat(answer.get("errors")).extracting(BatchIngestTest::lineAndStatus).containsExactly("1:503", "2:503");
+        assertThat(producer.history()).isEmpty();
+    }
+
+    @Test
+    void metadataTimeoutStopsFurtherSends() throws Exception {
+        var attempts = new java.util.concurrent.atomic.AtomicInteger();
+        // As KafkaProducer does when metadata does not arrive within max.block.ms: the callback runs at once, nothing is thrown.
+        var timingOut = new MockProducer<>(true, null, new StringSerializer(), Topics.CLIENT_REQUESTS.valueSerde().serializer()) {
+            @Override
+            public synchronized java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata> send(
+                    ProducerRecord<String, ClientRequest> record, org.apache.kafka.clients.producer.Callback callback) {
+                attempts.incrementAndGet();
+                var error = new TimeoutException("Topic not present in metadata after 5000 ms.");
+                callback.onCompletion(null, error);
+                return java.util.concurrent.CompletableFuture.failedFuture(error);
+            }
+        };
+
+        ClientResponse answer = new BatchIngest(batch(Map.of()), timingOut, null, registry)
+                .ingest("batch-1", bytes("{\"path\": \"/a\"}\n".repeat(5)), DEFAULTS, Runnable::run).get(5, TimeUnit.SECONDS);
+
+        assertThat(answer.status()).isEqualTo(503);
+        assertThat(answer.headers()).containsEntry("retry-after", "1");
+        assertThat(attempts).hasValue(1);
+    }
+
+    @Test
+    void inputThatBreaksTheUriParserIsA400() throws Exception {
+        // Jetty 12.1's HttpURI throws an index error, not IllegalArgumentException, for some non-ASCII path characters.
+        JsonNode answer = ingest(batch(Map.of()), "{\"path\": \"/a\\u0080\"}\n{\"path\": \"/ok\"}\n", 207);
+
+        assertThat(answer.get("errors")).extracting(BatchIngestTest::lineAndStatus).containsExactly("1:400");
+        assertThat(answer.get("errors").get(0).get("field").asText()).isEqualTo("path");
+    }
+
+    @Test
+    void queriesHostsAndHeadersFollowTheSingleRequestRules() throws Exception {
+        List<String[]> cases = List.of(
+                new String[] {"{\"path\": \"/p?q=a b\"}", "path"},
+                new String[] {"{\"path\": \"/p?q=%zz\"}", "path"},
+                new String[] {"{\"path\": \"/p?q=a\\r\\nx-evil: 1\"}", "path"},
+                new String[] {"{\"path\": \"/p?q=<script>\"}", "path"},
+                new String[] {"{\"path\": \"/a//b\"}", "path"},
+                new String[] {"{\"path\": \"/a%25b\"}", "path"},
+                new String[] {"{\"path\": \"/a\", \"host\": \"shop..example\"}", "host"},
+                new String[] {"{\"path\": \"/a\", \"host\": \"-shop.example\"}", "host"},
+                new String[] {"{\"path\": \"/a\", \"host\": \"" + "x".repeat(64) + ".example\"}", "host"},
+                new String[] {"{\"path\": \"/a\", \"headers\": {\"Host\": \"evil.example\"}}", "headers"},
+                new String[] {"{\"path\": \"/a\", \"headers\": {\"x-client-id\": \"mallory\"}}", "headers"},
+                new String[] {"{\"path\": \"/a\", \"headers\": {\"transfer-encoding\": \"chunked\"}}", "headers"},
+                new String[] {"{\"path\": \"/a\", \"method\": \"GET /b HTTP/1.1\"}", "method"},
+                new String[] {"{\"path\": \"/a\", \"path\": \"/b\"}", "line"},
+                new String[] {"{\"path\": \"/a\", \"headers\": {\"x-a\": \"1\", \"x-a\": \"2\"}}", "line"});
+        StringBuilder body = new StringBuilder();
+        cases.forEach(line -> body.append(line[0]).append('\n'));
+
+        JsonNode answer = ingest(batch(Map.of()), body.toString(), 400);
+
+        JsonNode errors = answer.get("errors");
+        assertThat(errors).hasSize(cases.size());
+        for (int i = 0; i < cases.size(); i++) {
+            assertThat(errors.get(i).get("field").asText()).as(cases.get(i)[0]).isEqualTo(cases.get(i)[1]);
+        }
+        assertThat(producer.history()).isEmpty();
+    }
+
+    @Test
+    void validQueryAndMethodTokensAreAccepted() throws Exception {
+        ingest(batch(Map.of()), "{\"path\": \"/p?q=a%20b&sort=price:asc&x=/y?z\", \"method\": \"M-SEARCH\"}\n", 202);
+
+        ClientRequest sent = producer.history().get(0).value();
+        assertThat(sent.query()).isEqualTo("q=a%20b&sort=price:asc&x=/y?z");
+        assertThat(sent.method()).isEqualTo("M-SEARCH");
+        assertThat(sent.header("host")).isEqualTo("shop.example.com");
+    }
+
+    @Test
+    void longTargetIs414AndLargeHeadersAre431() throws Exception {
+        String longPath = "/" + "a".repeat(BatchLineValidation.MAX_TARGET_CHARS);
+        String bigHeader = "b".repeat(BatchLineValidation.MAX_HEADER_CHARS);
+        String body = "{\"path\": \"" + longPath + "\"}\n{\"path\": \"/a\", \"headers\": {\"x-big\": \"" + bigHeader + "\"}}\n";
+
+        JsonNode answer = ingest(batch(Map.of()), body, 207);
+
+        assertThat(answer.get("errors")).extracting(BatchIngestTest::lineAndStatus).containsExactly("1:414", "2:431");
+        assertThat(answer.get("errors").get(0).get("error").asText()).isEqualTo("uri_too_long");
+        assertThat(answer.get("errors").get(0).get("value").asText()).hasSizeLessThan(80);
     }
 
     @Test
     void printableEscapesControlCharacters() {
-        assertThat(BatchIngest.printable("plain text é")).isEqualTo("plain text é");
-        assertThat(BatchIngest.printable("a\r\n\tb\u0000\u007f")).isEqualTo("a\\r\\n\\tb\\u0000\\u007f");
+        assertThat(BatchLineValidation.printable("plain text é")).isEqualTo("plain text é");
+        assertThat(BatchLineValidation.printable("a\r\n\tb\u0000\u007f")).isEqualTo("a\\r\\n\\tb\\u0000\\u007f");
     }
 
     @Test
@@ -235,7 +340,7 @@ class BatchIngestTest {
     }
 
     private JsonNode ingest(IngestConfig config, String body, int expectedStatus) throws Exception {
-        ClientResponse answer = new BatchIngest(config, producer, null, registry).ingest("batch-1", bytes(body), DEFAULTS)
+        ClientResponse answer = new BatchIngest(config, producer, null, registry).ingest("batch-1", bytes(body), DEFAULTS, Runnable::run)
                 .get(5, TimeUnit.SECONDS);
         assertThat(answer.status()).as(answer.body()).isEqualTo(expectedStatus);
         assertThat(answer.headers()).containsEntry("content-type", "application/json");

@@ -244,7 +244,7 @@ class FrontDoorIT {
     }
 
     @Test
-    void oversizedBatchIs413AndPublishesNothing() throws Exception {
+    void oversizedBatchBodyIs413() throws Exception {
         HttpResponse<String> response = send(to(BatchIngest.PATH)
                 .POST(HttpRequest.BodyPublishers.ofString("{\"path\": \"/a\"}\n".repeat(100))));
 

@@ -89,6 +89,30 @@ class FrontDoorRateLimitIT {
     }
 
     @Test
+    void batchCountsAgainstCallerAndEachLinesClient() throws Exception {
+        String caller = "erin-" + UUID.randomUUID();
+        String lineClient = "frank-" + UUID.randomUUID();
+        String body = ("{\"path\": \"/a\", \"clientId\": \"" + lineClient + "\"}\n").repeat(BURST + 1);
+
+        HttpResponse<String> first = http.send(HttpRequest.newBuilder(frontDoor.uri().resolve(BatchIngest.PATH))
+                .header("Host", "shop.example.com").header("X-Client-Id", caller)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).timeout(Duration.ofSeconds(20)).build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(207);
+        JsonNode answer = Json.mapper().readTree(first.body());
+        assertThat(answer.get("accepted").asInt()).isEqualTo(BURST);
+        assertThat(answer.get("errors").get(0).get("status").asInt()).isEqualTo(429);
+        assertThat(answer.get("errors").get(0).get("client").asText()).isEqualTo(lineClient);
+        assertThat(first.headers().firstValue("Retry-After")).isPresent();
+        // The call itself took one of the caller's tokens.
+        for (int i = 0; i < BURST - 1; i++) {
+            assertThat(get(caller).statusCode()).isEqualTo(200);
+        }
+        assertThat(get(caller).statusCode()).isEqualTo(429);
+    }
+
+    @Test
     void otherClientIsUnaffected() throws Exception {
         String limited = "bob-" + UUID.randomUUID();
         for (int i = 0; i < BURST; i++) {

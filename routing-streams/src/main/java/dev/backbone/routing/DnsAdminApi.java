@@ -1,5 +1,6 @@
 package dev.backbone.routing;
 
+import dev.backbone.events.HostNames;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.backbone.events.DnsRecord;

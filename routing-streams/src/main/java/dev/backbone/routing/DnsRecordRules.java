@@ -1,5 +1,6 @@
 package dev.backbone.routing;
 
+import dev.backbone.events.HostNames;
 import dev.backbone.events.DnsRecord;
 import java.util.ArrayList;
 import java.util.HashSet;

@@ -1,5 +1,6 @@
 package dev.backbone.routing;
 
+import dev.backbone.events.HostNames;
 import dev.backbone.events.ClientRequest;
 import dev.backbone.events.ClientResponse;
 import dev.backbone.events.DeadLetter;

@@ -49,7 +49,8 @@ final class RoutingMetrics {
                 .strongReference(true)
                 .register(registry);
         Gauge.builder("backbone.routing.traces.indexed", this, metrics -> sum(metrics.indexedTraces))
-                .description("Routing traces in the purge indexes of this instance's tasks: every trace stored here")
+                .description("Entries in the routing-trace purge indexes of this instance's tasks: one per stored trace, "
+                        + "and one more for each request routed again")
                 .strongReference(true)
                 .register(registry);
         routed = Counter.builder("backbone.routing.requests.routed")

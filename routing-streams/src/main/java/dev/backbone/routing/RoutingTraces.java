@@ -22,7 +22,7 @@ final class RoutingTraces {
     private final long retentionMs;
     /**
      * Request ids in the order they were routed. Routing times come from the wall clock, so they rise along the queue
-     * unless the clock steps back. A trace queued behind a later one is purged together with it, late by the step.
+     * unless the clock steps back. The purge then sorts the queue again (see {@link #purgeExpired(long)}).
      */
     private final ArrayDeque<Indexed> byTime = new ArrayDeque<>();
     /** The queue's length, for the gauge that other threads read. */
@@ -63,6 +63,13 @@ final class RoutingTraces {
     /** Deletes the traces decided more than {@code trace.retention.ms} before {@code nowMs}. */
     void purgeExpired(long nowMs) {
         long cutoffMs = nowMs - retentionMs;
+        if (!byTime.isEmpty() && byTime.peekFirst().routedAtMs() > nowMs) {
+            // The clock stepped back since the first trace was routed, so later traces may be older and queued behind it.
+            List<Indexed> all = new ArrayList<>(byTime);
+            all.sort(Comparator.comparingLong(Indexed::routedAtMs));
+            byTime.clear();
+            byTime.addAll(all);
+        }
         while (!byTime.isEmpty() && byTime.peekFirst().routedAtMs() <= cutoffMs) {
             Indexed oldest = byTime.pollFirst();
             RoutingTrace trace = traces.get(oldest.requestId());

@@ -1,5 +1,6 @@
 package dev.backbone.routing;
 
+import dev.backbone.events.HostNames;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 

@@ -47,16 +47,17 @@ class RoutingTracesTest {
     @Test
     void rebuiltIndexFindsRestoredTracesInTimeOrder() {
         // As after a restore from the changelog: the store holds traces that no index has seen, in key order.
-        store.put("b-late", trace("b-late", 900));
-        store.put("a-early", trace("a-early", 100));
+        // Key order and time order differ, so an index that is not sorted by time purges the wrong trace.
+        store.put("a-late", trace("a-late", 900));
+        store.put("b-early", trace("b-early", 100));
         var traces = new RoutingTraces(store, RETENTION_MS);
 
         traces.rebuildIndex();
         assertThat(traces.indexed()).isEqualTo(2);
         traces.purgeExpired(1_500);
 
-        assertThat(store.get("a-early")).isNull();
-        assertThat(store.get("b-late")).isNotNull();
+        assertThat(store.get("b-early")).isNull();
+        assertThat(store.get("a-late")).isNotNull();
         assertThat(traces.indexed()).isEqualTo(1);
     }
 
@@ -72,6 +73,22 @@ class RoutingTracesTest {
         traces.purgeExpired(1_800);
         assertThat(store.get("req-1")).isNull();
         assertThat(traces.indexed()).isZero();
+    }
+
+    @Test
+    void clockStepBackDoesNotHoldBackThePurge() {
+        var traces = new RoutingTraces(store, RETENTION_MS);
+        // Routed while the clock was an hour ahead, then after it was set back.
+        traces.put(trace("ahead", 3_600_000));
+        traces.put(trace("after-1", 100));
+        traces.put(trace("after-2", 200));
+
+        traces.purgeExpired(1_500);
+
+        assertThat(store.get("after-1")).isNull();
+        assertThat(store.get("after-2")).isNull();
+        assertThat(store.get("ahead")).isNotNull();
+        assertThat(traces.indexed()).isEqualTo(1);
     }
 
     private static RoutingTrace trace(String requestId, long routedAtMs) {

@@ -1,4 +1,4 @@
-package dev.backbone.routing;
+package dev.backbone.events;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

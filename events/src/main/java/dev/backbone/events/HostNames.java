@@ -1,4 +1,4 @@
-package dev.backbone.routing;
+package dev.backbone.events;
 
 import java.net.IDN;
 import java.util.Locale;
@@ -6,13 +6,16 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
-/** Canonical host names: the form DNS records are stored and looked up in. */
-final class HostNames {
+/**
+ * Canonical host names: the form DNS records are stored and looked up in, and the check of the host names that requests
+ * name. Thread-safe.
+ */
+public final class HostNames {
 
     /** Maximum length of a host name without the trailing dot: DNS's limit of 255 octets on the wire, in text form. */
-    static final int MAX_NAME_LENGTH = 253;
+    public static final int MAX_NAME_LENGTH = 253;
     /** Description of the names {@link #canonical(String)} accepts, for error messages. */
-    static final String RULE = "a host name of at most " + MAX_NAME_LENGTH + " characters whose dot-separated labels "
+    public static final String RULE = "a host name of at most " + MAX_NAME_LENGTH + " characters whose dot-separated labels "
             + "have 1 to 63 letters, digits or hyphens and neither start nor end with a hyphen; internationalized "
             + "names are converted to punycode";
 
@@ -36,7 +39,7 @@ final class HostNames {
      * @throws IllegalArgumentException when the name is empty, not a valid internationalized domain name, or breaks
      *                                  {@link #RULE} after conversion
      */
-    static String canonical(String host) {
+    public static String canonical(String host) {
         if (host == null) {
             throw new IllegalArgumentException("host name is missing");
         }
