@@ -1,6 +1,9 @@
 package dev.backbone.events;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The answer to one {@link ClientRequest}, written to the front door's reply partition.
@@ -34,15 +37,32 @@ public record ClientResponse(
         body = body == null ? "" : body;
     }
 
+    /**
+     * Adds error detail fields to {@code json} in a fixed order: {@code field}, {@code value} and {@code accepted}
+     * first, then the others by name, because the iteration order of {@link Map#of} changes from one JVM run to the
+     * next. Does nothing for null.
+     */
+    public static void putFields(ObjectNode json, Map<String, String> fields) {
+        if (fields == null) {
+            return;
+        }
+        var rest = new TreeMap<>(fields);
+        for (String first : List.of("field", "value", "accepted")) {
+            String value = rest.remove(first);
+            if (value != null) {
+                json.put(first, value);
+            }
+        }
+        rest.forEach(json::put);
+    }
+
     /** Builds a JSON error answer: {@code {"error": ..., "message": ...}} plus extra string fields. */
     public static ClientResponse error(String requestId, int status, String error, String message,
                                        Map<String, String> extraFields, String servedBy, long nowMs) {
         var json = Json.mapper().createObjectNode();
         json.put("error", error);
         json.put("message", message);
-        if (extraFields != null) {
-            extraFields.forEach(json::put);
-        }
+        putFields(json, extraFields);
         return new ClientResponse(SCHEMA_VERSION, requestId, status,
                 Map.of("content-type", "application/json"), json.toString(), servedBy, nowMs);
     }

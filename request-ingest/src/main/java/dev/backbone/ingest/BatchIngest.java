@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -156,10 +155,10 @@ final class BatchIngest {
     }
 
     private LineError sendError(int lineNumber, Throwable error) {
-        if (error instanceof RecordTooLargeException) {
-            return LineError.of(lineNumber, 413, "payload_too_large", "the line's request event is too large for Kafka: "
-                    + error.getMessage(), Map.of("field", "line", "accepted", "a request event within the producer's "
-                    + "max.request.size (kafka.max.request.size)"));
+        if (error instanceof EventSizeLimit.EventTooLargeException || error instanceof RecordTooLargeException) {
+            return LineError.of(lineNumber, 413, "payload_too_large", error.getMessage(), Map.of("field", "line",
+                    "accepted", "a request whose event is at most " + config.maxEventBytes() + " bytes of JSON "
+                            + "(max.event.bytes) and within Kafka's record limit"));
         }
         return LineError.unavailable(lineNumber, "cannot reach Kafka: " + error.getMessage());
     }
@@ -323,21 +322,14 @@ final class BatchIngest {
             return new LineError(line, 503, "service_unavailable", message + "; retry the line", Map.of());
         }
 
-        /** Returns the error as JSON: line, status, error and message, then field, value and accepted, then the rest. */
+        /** Returns the error as JSON: line, status, error and message, then the fields as error answers order them. */
         ObjectNode toJson() {
             var json = Json.mapper().createObjectNode();
             json.put("line", line);
             json.put("status", status);
             json.put("error", error);
             json.put("message", message);
-            var rest = new TreeMap<>(fields);
-            for (String first : List.of("field", "value", "accepted")) {
-                String value = rest.remove(first);
-                if (value != null) {
-                    json.put(first, value);
-                }
-            }
-            rest.forEach(json::put);
+            ClientResponse.putFields(json, fields);
             return json;
         }
     }

@@ -4,8 +4,8 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.StreamReadFeature;
 import java.io.IOException;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -20,8 +20,7 @@ record BatchLine(String method, String path, String host, String clientId, Strin
     static final String ACCEPTED = "a JSON object with \"path\" (required, such as \"/products/42?currency=EUR\") "
             + "and optional \"method\", \"host\", \"clientId\", \"region\", \"country\", \"headers\" and \"body\"";
 
-    /** Rejects a field that occurs twice in one object, such as two "path" fields or two headers of the same name. */
-    private static final JsonFactory JSON = JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+    private static final JsonFactory JSON = new JsonFactory();
 
     /** Reads one line from {@code length} bytes of {@code bytes} at {@code offset}. */
     static BatchLine parse(byte[] bytes, int offset, int length) throws BatchLineException {
@@ -37,8 +36,12 @@ record BatchLine(String method, String path, String host, String clientId, Strin
             if (json.nextToken() != JsonToken.START_OBJECT) {
                 throw lineError("the line is not a JSON object");
             }
+            var seen = new HashSet<String>();
             while (json.nextToken() == JsonToken.FIELD_NAME) {
                 String field = json.currentName();
+                if (!seen.add(field)) {
+                    throw duplicate(BatchLineValidation.shown(field));
+                }
                 json.nextToken();
                 switch (field) {
                     case "method" -> method = text(json, field);
@@ -51,13 +54,15 @@ record BatchLine(String method, String path, String host, String clientId, Strin
                     case "body" -> body = text(json, field);
                     default -> {
                         String shown = BatchLineValidation.shown(field);
-                        throw new BatchLineException("unknown field '" + shown + "'", Map.of("field", shown, "accepted", ACCEPTED));
+                        throw new BatchLineException("unknown field '" + shown + "'",
+                                Map.of("field", shown, "value", shown, "accepted", ACCEPTED));
                     }
                 }
             }
-            if (json.currentToken() != JsonToken.END_OBJECT || json.nextToken() != null) {
-                throw lineError("the line has more than one JSON value");
+            if (json.currentToken() != JsonToken.END_OBJECT) {
+                throw lineError("the line is not valid JSON: it ends inside the object");
             }
+            afterObject(json);
         } catch (JsonProcessingException e) {
             throw lineError("the line is not valid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
@@ -66,11 +71,29 @@ record BatchLine(String method, String path, String host, String clientId, Strin
         return new BatchLine(method, path, host, clientId, region, country, headers, body);
     }
 
+    /** Checks that nothing but whitespace follows the line's object, such as the comma of a JSON array's element. */
+    private static void afterObject(JsonParser json) throws BatchLineException {
+        try {
+            if (json.nextToken() == null) {
+                return;
+            }
+        } catch (IOException e) {
+            // Not even a token, such as a trailing comma: reported as below.
+        }
+        throw lineError("text follows the JSON object; send one JSON object per line, without commas or brackets "
+                + "between them, and keep the line ends (curl: --data-binary @FILE, not -d)");
+    }
+
+    private static BatchLineException duplicate(String field) {
+        return new BatchLineException("field '" + field + "' occurs twice", Map.of("field", field, "value", field,
+                "accepted", "each field once"));
+    }
+
     private static String text(JsonParser json, String field) throws IOException, BatchLineException {
         return switch (json.currentToken()) {
             case VALUE_STRING -> json.getText();
             case VALUE_NULL -> null;
-            default -> throw wrongType(field, "a string");
+            default -> throw wrongType(field, "a string", json);
         };
     }
 
@@ -79,23 +102,32 @@ record BatchLine(String method, String path, String host, String clientId, Strin
             return null;
         }
         if (json.currentToken() != JsonToken.START_OBJECT) {
-            throw wrongType("headers", "an object of header names and string values");
+            throw wrongType("headers", "an object of header names and string values", json);
         }
         var headers = new LinkedHashMap<String, String>();
         while (json.nextToken() == JsonToken.FIELD_NAME) {
             String name = json.currentName();
-            JsonToken value = json.nextToken();
-            if (value != JsonToken.VALUE_STRING && value != JsonToken.VALUE_NULL) {
-                throw wrongType("headers." + BatchLineValidation.shown(name), "a string");
+            if (json.nextToken() != JsonToken.VALUE_STRING) {
+                throw wrongType("headers." + BatchLineValidation.shown(name), "a string", json);
             }
-            // A null value is kept, so that the header check names it.
-            headers.put(name, value == JsonToken.VALUE_NULL ? null : json.getText());
+            if (headers.put(name, json.getText()) != null) {
+                throw duplicate("headers." + BatchLineValidation.shown(name));
+            }
         }
         return headers;
     }
 
-    private static BatchLineException wrongType(String field, String expected) {
-        return new BatchLineException("field '" + field + "' must be " + expected, Map.of("field", field, "accepted", ACCEPTED));
+    /** Returns the error of a field whose JSON value, at the parser's current token, has the wrong type. */
+    private static BatchLineException wrongType(String field, String expected, JsonParser json) throws IOException {
+        String found = switch (json.currentToken()) {
+            case START_OBJECT -> "an object";
+            case START_ARRAY -> "an array";
+            case VALUE_NULL -> "null";
+            default -> json.getText();
+        };
+        String shown = BatchLineValidation.shown(found);
+        return new BatchLineException("field '" + field + "' must be " + expected + ", not " + shown,
+                Map.of("field", field, "value", shown, "accepted", expected));
     }
 
     private static BatchLineException lineError(String message) {

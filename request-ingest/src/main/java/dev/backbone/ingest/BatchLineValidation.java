@@ -23,15 +23,13 @@ final class BatchLineValidation {
 
     static final String METHOD_RULE = "an HTTP method: 1 to 32 letters, digits or !#$%&'*+.^_`|~-, such as GET or PUT";
     static final String PATH_RULE = "a request target of at most " + MAX_TARGET_CHARS + " characters: " + JsonErrorHandler.PATH_ACCEPTED
-            + ", starting with '/', optionally followed by '?' and a query of RFC 3986 characters and %XX escapes";
+            + ", starting with '/', optionally followed by '?' and a query without spaces, control characters or '#'";
     static final String HEADER_NAME_RULE = "an HTTP header name: letters, digits and !#$%&'*+.^_`|~-, other than Host, "
             + "Content-Length, Transfer-Encoding and X-Client-*, which the line's fields set";
     static final String HEADER_VALUE_RULE = "text without control characters other than tab";
     static final String HEADERS_SIZE_RULE = "header names and values of at most " + MAX_HEADER_CHARS + " characters in total";
 
     private static final String TOKEN_SYMBOLS = "!#$%&'*+.^_`|~-";
-    /** Characters a query may contain besides letters, digits and %XX escapes (RFC 3986: pchar, '/' and '?'). */
-    private static final String QUERY_SYMBOLS = "-._~!$&'()*+,;=:@/?";
     /** Headers that the line's own fields decide, or that describe the batch call rather than the request. */
     private static final Set<String> RESERVED_HEADERS = Set.of("host", "content-length", "transfer-encoding", "x-client-id",
             "x-client-region", "x-client-country");
@@ -104,8 +102,13 @@ final class BatchLineValidation {
         }
         boolean compliant = uri.getViolations().stream().allMatch(UriCompliance.DEFAULT::allows);
         String decoded = compliant ? uri.getDecodedPath() : null;
-        if (decoded == null || decoded.isEmpty() || !isText(decoded) || uri.getQuery() != null && !isQuery(uri.getQuery())) {
+        if (decoded == null || decoded.isEmpty() || !isText(decoded)) {
             throw invalid("path", path, PATH_RULE);
+        }
+        if (uri.getQuery() != null && !isQuery(uri.getQuery())) {
+            String shown = shown(uri.getQuery());
+            throw new BatchLineException("invalid query '" + shown + "' in path", Map.of("field", "path", "value", shown,
+                    "accepted", PATH_RULE));
         }
         return uri;
     }
@@ -147,17 +150,14 @@ final class BatchLineValidation {
         return true;
     }
 
-    /** Returns whether {@code query} has only RFC 3986 query characters and well-formed %XX escapes. */
+    /**
+     * Returns whether {@code query} could arrive in a request line: no spaces, control characters or '#'. Jetty accepts
+     * more than RFC 3986 allows in a query, such as {@code [}, {@code |} and a lone {@code %}, and so do lines.
+     */
     private static boolean isQuery(String query) {
         for (int i = 0; i < query.length(); i++) {
             char c = query.charAt(i);
-            if (c == '%') {
-                if (i + 2 >= query.length() || Character.digit(query.charAt(i + 1), 16) < 0
-                        || Character.digit(query.charAt(i + 2), 16) < 0) {
-                    return false;
-                }
-                i += 2;
-            } else if (!RequestValidation.isAsciiLetterOrDigit(c) && QUERY_SYMBOLS.indexOf(c) < 0) {
+            if (c <= ' ' || c == 0x7F || c == '#') {
                 return false;
             }
         }
@@ -187,7 +187,8 @@ final class BatchLineValidation {
     }
 
     private static String orDefault(String value, String defaultValue) {
-        return value == null || value.isBlank() ? defaultValue : value.trim();
+        // strip(), not trim(): trim() would also remove control characters such as NUL, which the checks must see.
+        return value == null || value.isBlank() ? defaultValue : value.strip();
     }
 
     private static void require(boolean valid, String field, String value, String rule) throws BatchLineException {

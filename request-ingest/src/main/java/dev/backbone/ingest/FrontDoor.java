@@ -4,6 +4,7 @@ import dev.backbone.events.ClientRequest;
 import dev.backbone.events.DeadLetterPublisher;
 import dev.backbone.events.KafkaClientMeters;
 import dev.backbone.events.Topics;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URI;
@@ -67,7 +68,7 @@ public final class FrontDoor implements AutoCloseable {
     public static FrontDoor start(IngestConfig config, MeterRegistry registry) {
         var pending = new PendingRequests(config.maxPendingRequests(), config.responseTimeoutMs(), config.ingestId());
         Producer<String, ClientRequest> producer = new KafkaProducer<>(producerConfig(config, "backbone-" + config.ingestId()),
-                new StringSerializer(), Topics.CLIENT_REQUESTS.valueSerde().serializer());
+                new StringSerializer(), new EventSizeLimit(Topics.CLIENT_REQUESTS.valueSerde().serializer(), config.maxEventBytes()));
         // A client id of its own keeps the two producers' metrics apart, because the meters are tagged by client id.
         Producer<byte[], byte[]> deadLetterProducer = new KafkaProducer<>(
                 producerConfig(config, "backbone-" + config.ingestId() + "-dead-letters"),
@@ -108,7 +109,7 @@ public final class FrontDoor implements AutoCloseable {
                 .description("requests published and awaiting their answer").register(registry);
         Gauge.builder("backbone.ingest.unmatched.responses", pending, PendingRequests::unmatchedResponses)
                 .description("answers that arrived after their request timed out, or twice").register(registry);
-        Gauge.builder("backbone.ingest.unawaited.responses", pending, PendingRequests::unawaitedResponses)
+        FunctionCounter.builder("backbone.ingest.unawaited.responses", pending, PendingRequests::unawaitedResponses)
                 .description("answers to requests that nobody waits for: lines of " + BatchIngest.PATH
                         + " and requests produced to Kafka by backbone load and replay").register(registry);
         log.info("Front door {} listening on {} (reply partition {} of {}, rate limit {})", config.ingestId(), frontDoor.uri(),

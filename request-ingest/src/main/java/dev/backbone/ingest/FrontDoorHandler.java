@@ -140,10 +140,22 @@ final class FrontDoorHandler extends Handler.Abstract {
             write(response, callback, tooLarge(batchId, declaredLength), startedNanos);
             return true;
         }
-        var fields = request.getHeaders();
-        var defaults = new BatchLineValidation.Defaults(request.getHttpURI().getHost(), clientIdOf(request),
-                headerOrDefault(fields.get("X-Client-Region"), config.defaultRegion()),
-                headerOrDefault(fields.get("X-Client-Country"), config.defaultCountry()));
+        String encoding = request.getHeaders().get(HttpHeader.CONTENT_ENCODING);
+        if (encoding != null && !encoding.isBlank() && !"identity".equalsIgnoreCase(encoding.strip())) {
+            write(response, callback, ClientResponse.error(batchId, 415, "unsupported_media_type", "Content-Encoding '"
+                    + encoding + "' is not supported; send the batch uncompressed", Map.of("field", "Content-Encoding",
+                    "value", encoding, "accepted", "no Content-Encoding, or identity"), config.ingestId(),
+                    System.currentTimeMillis()), startedNanos);
+            return true;
+        }
+        BatchLineValidation.Defaults defaults;
+        try {
+            defaults = batchDefaults(request);
+        } catch (BadRequestException e) {
+            write(response, callback, ClientResponse.error(batchId, 400, "bad_request", e.getMessage(), e.fields(),
+                    config.ingestId(), System.currentTimeMillis()), startedNanos);
+            return true;
+        }
         Executor executor = request.getComponents().getExecutor();
         Content.Source.asByteArrayAsync(request, config.maxBodyBytes()).whenComplete((body, error) -> {
             if (error != null) {
@@ -183,10 +195,35 @@ final class FrontDoorHandler extends Handler.Abstract {
                     pending.fail(requestId, unavailable(requestId, "cannot reach Kafka: " + sendError.getMessage()));
                 }
             });
+        } catch (EventSizeLimit.EventTooLargeException e) {
+            pending.fail(requestId, ClientResponse.error(requestId, 413, "payload_too_large", e.getMessage(),
+                    Map.of("field", "body", "accepted", "a request whose event is at most " + config.maxEventBytes()
+                            + " bytes of JSON (max.event.bytes)"), config.ingestId(), System.currentTimeMillis()));
         } catch (KafkaException e) {
             log.warn("Cannot publish request {}: {}", requestId, e.toString());
             pending.fail(requestId, unavailable(requestId, "cannot reach Kafka: " + e.getMessage()));
         }
+    }
+
+    /**
+     * Returns the values that a batch's lines fall back to, from the call's headers, checked as a single request's
+     * headers are, so that a bad header is reported once for the call rather than for every line.
+     */
+    private BatchLineValidation.Defaults batchDefaults(Request request) throws BadRequestException {
+        var fields = request.getHeaders();
+        String clientId = clientIdOf(request);
+        String region = headerOrDefault(fields.get("X-Client-Region"), config.defaultRegion());
+        String country = headerOrDefault(fields.get("X-Client-Country"), config.defaultCountry());
+        if (!RequestValidation.isValidClientId(clientId)) {
+            throw invalidHeader("X-Client-Id", clientId, RequestValidation.CLIENT_ID_RULE);
+        }
+        if (!RequestValidation.isValidRegion(region)) {
+            throw invalidHeader("X-Client-Region", region, RequestValidation.REGION_RULE);
+        }
+        if (!RequestValidation.isValidCountry(country)) {
+            throw invalidHeader("X-Client-Country", country, RequestValidation.COUNTRY_RULE);
+        }
+        return new BatchLineValidation.Defaults(request.getHttpURI().getHost(), clientId, region, country);
     }
 
     private ClientRequest toEvent(Request request, String requestId, byte[] body) throws BadRequestException {

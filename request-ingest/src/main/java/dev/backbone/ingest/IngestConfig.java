@@ -18,6 +18,10 @@ import dev.backbone.events.Topics;
  * @param responseTimeoutMs  how long a client waits for its response before a 504 ({@code response.timeout.ms}, default 10000)
  * @param maxBodyBytes       largest accepted request body; larger ones get 413 ({@code max.body.bytes}, default 1 MiB)
  * @param maxPendingRequests requests awaiting an answer at once; more get 503 ({@code max.pending.requests}, default 10000)
+ * @param maxEventBytes      largest request event, in bytes of JSON, that the front door publishes; a request whose
+ *                           event is larger gets 413 ({@code max.event.bytes}, default {@value #DEFAULT_MAX_EVENT_BYTES},
+ *                           which leaves room below Kafka's default record limit of 1 MiB for the routing layer's
+ *                           envelope)
  * @param maxBatchRequests   request lines one call of {@code POST /_backbone/requests} may carry; a larger batch gets 413
  *                           and nothing of it is published ({@code batch.max.requests}, default
  *                           {@value #DEFAULT_MAX_BATCH_REQUESTS})
@@ -44,6 +48,7 @@ public record IngestConfig(
         long responseTimeoutMs,
         int maxBodyBytes,
         int maxPendingRequests,
+        int maxEventBytes,
         int maxBatchRequests,
         long kafkaTimeoutMs,
         String defaultRegion,
@@ -56,6 +61,7 @@ public record IngestConfig(
 
     public static final int DEFAULT_METRICS_PORT = 9401;
     public static final int DEFAULT_MAX_BATCH_REQUESTS = 10_000;
+    public static final int DEFAULT_MAX_EVENT_BYTES = 1_000_000;
 
     /**
      * Reads and validates every key.
@@ -72,6 +78,7 @@ public record IngestConfig(
                 settings.longValue("response.timeout.ms", 10_000, 1, 600_000),
                 settings.integer("max.body.bytes", 1024 * 1024, 0, 64 * 1024 * 1024),
                 settings.integer("max.pending.requests", 10_000, 1, 1_000_000),
+                settings.integer("max.event.bytes", DEFAULT_MAX_EVENT_BYTES, 1024, 64 * 1024 * 1024),
                 settings.integer("batch.max.requests", DEFAULT_MAX_BATCH_REQUESTS, 1, 1_000_000),
                 settings.longValue("kafka.timeout.ms", 5_000, 100, 120_000),
                 settings.string("default.region", "us-east"),

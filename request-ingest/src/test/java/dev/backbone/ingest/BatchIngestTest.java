@@ -119,7 +119,7 @@ class BatchIngestTest {
         assertThat(answer.get("errors")).extracting(error -> error.get("field").asText())
                 .containsExactly("path", "body", "headers.x-n", "line", "line", "line");
         assertThat(answer.get("errors").get(0).get("message").asText()).contains("'path' must be a string");
-        assertThat(answer.get("errors").get(3).get("message").asText()).contains("more than one JSON value");
+        assertThat(answer.get("errors").get(3).get("message").asText()).contains("text follows the JSON object");
         assertThat(producer.history()).isEmpty();
     }
 
@@ -226,7 +226,8 @@ class BatchIngestTest {
         assertThat(json.get("accepted").asInt()).isEqualTo(1);
         assertThat(json.get("errors")).extracting(BatchIngestTest::lineAndStatus).containsExactly("2:503", "3:413");
         assertThat(json.get("errors").get(0).get("message").asText()).contains("broker gone").contains("retry the line");
-        assertThat(json.get("errors").get(1).get("message").asText()).contains("too large for Kafka");
+        assertThat(json.get("errors").get(1).get("message").asText()).isEqualTo("too big");
+        assertThat(json.get("errors").get(1).get("accepted").asText()).contains("max.event.bytes");
     }
 
     @Test
@@ -275,9 +276,7 @@ class BatchIngestTest {
     void queriesHostsAndHeadersFollowTheSingleRequestRules() throws Exception {
         List<String[]> cases = List.of(
                 new String[] {"{\"path\": \"/p?q=a b\"}", "path"},
-                new String[] {"{\"path\": \"/p?q=%zz\"}", "path"},
                 new String[] {"{\"path\": \"/p?q=a\\r\\nx-evil: 1\"}", "path"},
-                new String[] {"{\"path\": \"/p?q=<script>\"}", "path"},
                 new String[] {"{\"path\": \"/a//b\"}", "path"},
                 new String[] {"{\"path\": \"/a%25b\"}", "path"},
                 new String[] {"{\"path\": \"/a\", \"host\": \"shop..example\"}", "host"},
@@ -287,8 +286,9 @@ class BatchIngestTest {
                 new String[] {"{\"path\": \"/a\", \"headers\": {\"x-client-id\": \"mallory\"}}", "headers"},
                 new String[] {"{\"path\": \"/a\", \"headers\": {\"transfer-encoding\": \"chunked\"}}", "headers"},
                 new String[] {"{\"path\": \"/a\", \"method\": \"GET /b HTTP/1.1\"}", "method"},
-                new String[] {"{\"path\": \"/a\", \"path\": \"/b\"}", "line"},
-                new String[] {"{\"path\": \"/a\", \"headers\": {\"x-a\": \"1\", \"x-a\": \"2\"}}", "line"});
+                new String[] {"{\"path\": \"/a\", \"path\": \"/b\"}", "path"},
+                new String[] {"{\"path\": \"/a\", \"headers\": {\"x-a\": \"1\", \"x-a\": \"2\"}}", "headers.x-a"},
+                new String[] {"{\"path\": \"/a\", \"clientId\": \"\\u0000bob\"}", "clientId"});
         StringBuilder body = new StringBuilder();
         cases.forEach(line -> body.append(line[0]).append('\n'));
 
@@ -304,12 +304,29 @@ class BatchIngestTest {
 
     @Test
     void validQueryAndMethodTokensAreAccepted() throws Exception {
-        ingest(batch(Map.of()), "{\"path\": \"/p?q=a%20b&sort=price:asc&x=/y?z\", \"method\": \"M-SEARCH\"}\n", 202);
+        // Jetty takes a query with '[', '|' or a lone '%' in a request line, so a line takes it too.
+        ingest(batch(Map.of()), "{\"path\": \"/p?q=a%20b&filter[color]=red|blue&x=/y?z%\", \"method\": \"M-SEARCH\"}\n", 202);
 
         ClientRequest sent = producer.history().get(0).value();
-        assertThat(sent.query()).isEqualTo("q=a%20b&sort=price:asc&x=/y?z");
+        assertThat(sent.query()).isEqualTo("q=a%20b&filter[color]=red|blue&x=/y?z%");
         assertThat(sent.method()).isEqualTo("M-SEARCH");
         assertThat(sent.header("host")).isEqualTo("shop.example.com");
+    }
+
+    @Test
+    void eventOverMaxEventBytesIs413() throws Exception {
+        var limited = new MockProducer<>(true, null, new StringSerializer(),
+                new EventSizeLimit(Topics.CLIENT_REQUESTS.valueSerde().serializer(), 2_000));
+        String body = "{\"path\": \"/a\", \"body\": \"" + "x".repeat(3_000) + "\"}\n{\"path\": \"/b\"}\n";
+
+        ClientResponse answer = new BatchIngest(batch(Map.of()), limited, null, registry)
+                .ingest("batch-1", bytes(body), DEFAULTS, Runnable::run).get(5, TimeUnit.SECONDS);
+
+        assertThat(answer.status()).isEqualTo(207);
+        JsonNode json = Json.mapper().readTree(answer.body());
+        assertThat(json.get("errors")).extracting(BatchIngestTest::lineAndStatus).containsExactly("1:413");
+        assertThat(json.get("errors").get(0).get("message").asText()).contains("max.event.bytes=2000");
+        assertThat(limited.history()).extracting(record -> record.value().path()).containsExactly("/b");
     }
 
     @Test

@@ -55,7 +55,8 @@ class FrontDoorIT {
                 "http.port", "0",
                 "reply.partition", "2",
                 "response.timeout.ms", "1500",
-                "max.body.bytes", "1024"))), registry);
+                "max.body.bytes", "1024",
+                "max.event.bytes", "1200"))), registry);
         responder = new Thread(() -> echo(kafka.bootstrapServers()), "echo-responder");
         responder.start();
     }
@@ -212,7 +213,7 @@ class FrontDoorIT {
     @Test
     void batchLinesArePublishedAndTheirAnswersAreNotAwaited() throws Exception {
         double unmatchedBefore = registry.get("backbone.ingest.unmatched.responses").gauge().value();
-        double unawaitedBefore = registry.get("backbone.ingest.unawaited.responses").gauge().value();
+        double unawaitedBefore = registry.get("backbone.ingest.unawaited.responses").functionCounter().count();
         String body = """
                 {"path": "/products/1", "clientId": "batch-alice"}
                 {"path": "/products/2?x=1", "region": "eu-west", "country": "DE"}
@@ -229,7 +230,7 @@ class FrontDoorIT {
         assertThat(answer.get("errors").get(0).get("field").asText()).isEqualTo("region");
         // The echo responder answers both lines on this front door's reply partition; they are counted, not matched.
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(
-                registry.get("backbone.ingest.unawaited.responses").gauge().value()).isEqualTo(unawaitedBefore + 2));
+                registry.get("backbone.ingest.unawaited.responses").functionCounter().count()).isEqualTo(unawaitedBefore + 2));
         assertThat(registry.get("backbone.ingest.unmatched.responses").gauge().value()).isEqualTo(unmatchedBefore);
         assertThat(frontDoor.pendingRequests()).isZero();
     }
@@ -250,5 +251,32 @@ class FrontDoorIT {
 
         assertThat(response.statusCode()).isEqualTo(413);
         assertThat(response.body()).contains("max.body.bytes");
+    }
+
+    @Test
+    void batchCallWithBadHeaderIs400NamingTheHeader() throws Exception {
+        HttpResponse<String> response = send(to(BatchIngest.PATH).header("X-Client-Region", "Mars")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"path\": \"/products/1\"}\n")));
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(Json.mapper().readTree(response.body()).path("field").asText()).isEqualTo("X-Client-Region");
+    }
+
+    @Test
+    void compressedBatchIs415() throws Exception {
+        HttpResponse<String> response = send(to(BatchIngest.PATH).header("Content-Encoding", "gzip")
+                .POST(HttpRequest.BodyPublishers.ofString("not really gzip")));
+
+        assertThat(response.statusCode()).isEqualTo(415);
+        assertThat(response.body()).contains("Content-Encoding");
+    }
+
+    @Test
+    void eventOverMaxEventBytesIs413() throws Exception {
+        // Within max.body.bytes (1024), but the event around it is larger than max.event.bytes (1200).
+        HttpResponse<String> response = send(to("/products/1").PUT(HttpRequest.BodyPublishers.ofString("x".repeat(1000))));
+
+        assertThat(response.statusCode()).isEqualTo(413);
+        assertThat(response.body()).contains("max.event.bytes=1200");
     }
 }

@@ -338,7 +338,7 @@ public record RoutingConfig(
 
     /**
      * Returns the Kafka Streams configuration: ids, state directory, commit interval, the dead-letter exception
-     * handlers, explicit naming of every internal topic enforced, and the {@code kafka.*} properties on top.
+     * handlers, the handler that skips output records too large for Kafka, explicit naming of every internal topic enforced, and the {@code kafka.*} properties on top.
      */
     public Properties streamsProperties() {
         var props = new Properties();
@@ -349,6 +349,7 @@ public record RoutingConfig(
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitIntervalMs);
         props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterExceptionHandler.class);
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterExceptionHandler.class);
+        props.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, OversizedRecordHandler.class);
         props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, true);
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), fetchMaxWaitMs);
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), (int) sessionTimeoutMs);
