@@ -150,7 +150,7 @@ final class FrontDoorHandler extends Handler.Abstract {
         }
         BatchLineValidation.Defaults defaults;
         try {
-            defaults = batchDefaults(request);
+            defaults = clientIdentity(request);
         } catch (BadRequestException e) {
             write(response, callback, ClientResponse.error(batchId, 400, "bad_request", e.getMessage(), e.fields(),
                     config.ingestId(), System.currentTimeMillis()), startedNanos);
@@ -206,10 +206,11 @@ final class FrontDoorHandler extends Handler.Abstract {
     }
 
     /**
-     * Returns the values that a batch's lines fall back to, from the call's headers, checked as a single request's
-     * headers are, so that a bad header is reported once for the call rather than for every line.
+     * Returns the request's host and its client's id, region and country from the {@code X-Client-*} headers or the
+     * defaults, checked. For a batch these are what its lines fall back to, so a bad header is reported once for the
+     * call rather than for every line.
      */
-    private BatchLineValidation.Defaults batchDefaults(Request request) throws BadRequestException {
+    private BatchLineValidation.Defaults clientIdentity(Request request) throws BadRequestException {
         var fields = request.getHeaders();
         String clientId = clientIdOf(request);
         String region = headerOrDefault(fields.get("X-Client-Region"), config.defaultRegion());
@@ -233,18 +234,7 @@ final class FrontDoorHandler extends Handler.Abstract {
             throw new BadRequestException("missing Host header; name the site, such as 'Host: shop.example.com'",
                     Map.of("field", "Host", "accepted", "a host name, such as shop.example.com"));
         }
-        String clientId = clientIdOf(request);
-        String region = headerOrDefault(fields.get("X-Client-Region"), config.defaultRegion());
-        String country = headerOrDefault(fields.get("X-Client-Country"), config.defaultCountry());
-        if (!RequestValidation.isValidClientId(clientId)) {
-            throw invalidHeader("X-Client-Id", clientId, RequestValidation.CLIENT_ID_RULE);
-        }
-        if (!RequestValidation.isValidRegion(region)) {
-            throw invalidHeader("X-Client-Region", region, RequestValidation.REGION_RULE);
-        }
-        if (!RequestValidation.isValidCountry(country)) {
-            throw invalidHeader("X-Client-Country", country, RequestValidation.COUNTRY_RULE);
-        }
+        var client = clientIdentity(request);
         Map<String, String> headers = new HashMap<>();
         for (HttpField field : fields) {
             headers.merge(field.getLowerCaseName(), field.getValue(), (a, b) -> a + ", " + b);
@@ -252,8 +242,8 @@ final class FrontDoorHandler extends Handler.Abstract {
         String path = request.getHttpURI().getDecodedPath();
         String query = request.getHttpURI().getQuery();
         long now = System.currentTimeMillis();
-        return new ClientRequest(ClientRequest.SCHEMA_VERSION, requestId, clientId, region, country, host,
-                request.getMethod().toUpperCase(Locale.ROOT), path == null || path.isEmpty() ? "/" : path, query, headers,
+        return new ClientRequest(ClientRequest.SCHEMA_VERSION, requestId, client.clientId(), client.region(),
+                client.country(), host, request.getMethod().toUpperCase(Locale.ROOT), path == null || path.isEmpty() ? "/" : path, query, headers,
                 decodeBody(body), config.ingestId(), config.replyPartition(), now, now + config.responseTimeoutMs());
     }
 
