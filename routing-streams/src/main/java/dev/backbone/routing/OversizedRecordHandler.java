@@ -10,9 +10,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Skips an output record that is too large for Kafka, such as the routed request of a request event that only just fit
- * the input topic, instead of failing the stream thread, which Kafka Streams replaces, only to fail again on the same
- * input. The record cannot be dead-lettered either, because the dead letter would be larger still. Every other
- * production error fails the thread as before.
+ * the input topic. Failing the stream thread instead would not help: Kafka Streams replaces it, and the new thread
+ * fails again on the same input. The record cannot be dead-lettered either, because the dead letter would be larger
+ * still. Every other production error fails the thread as before.
  */
 public final class OversizedRecordHandler implements ProductionExceptionHandler {
 
