@@ -92,12 +92,12 @@ final class BatchIngest {
                 BatchLine line = BatchLine.parse(body, bounds[0], bounds[1] - bounds[0]);
                 event = BatchLineValidation.toEvent(line, defaults, batch.requestIdPrefix + lineNumber, config);
             } catch (BatchLineException e) {
-                batch.errors[i] = LineError.of(lineNumber, e.status(), JsonErrorHandler.errorCode(e.status()), e.getMessage(),
+                batch.errors[i] = new LineError(lineNumber, e.status(), JsonErrorHandler.errorCode(e.status()), e.getMessage(),
                         e.fields());
                 continue;
             } catch (RuntimeException e) {
                 log.warn("Cannot read line {} of batch {}", lineNumber, batchId, e);
-                batch.errors[i] = LineError.of(lineNumber, 400, "bad_request", "cannot read the line: " + e,
+                batch.errors[i] = new LineError(lineNumber, 400, "bad_request", "cannot read the line: " + e,
                         Map.of("field", "line", "accepted", BatchLine.ACCEPTED));
                 continue;
             }
@@ -156,7 +156,7 @@ final class BatchIngest {
 
     private LineError sendError(int lineNumber, Throwable error) {
         if (error instanceof EventSizeLimit.EventTooLargeException || error instanceof RecordTooLargeException) {
-            return LineError.of(lineNumber, 413, "payload_too_large", error.getMessage(), Map.of("field", "line",
+            return new LineError(lineNumber, 413, "payload_too_large", error.getMessage(), Map.of("field", "line",
                     "accepted", "a request whose event is at most " + config.maxEventBytes() + " bytes of JSON "
                             + "(max.event.bytes) and within Kafka's record limit"));
         }
@@ -164,14 +164,8 @@ final class BatchIngest {
     }
 
     private LineError tooManyRequests(int lineNumber, String clientId, long waitNanos) {
-        var limit = rateLimiter.limit();
-        long retryAfter = ClientRateLimiter.retryAfterSeconds(waitNanos);
-        String rate = java.math.BigDecimal.valueOf(limit.ratePerSecond()).stripTrailingZeros().toPlainString();
-        return LineError.of(lineNumber, 429, "too_many_requests", "client '" + clientId + "' exceeded the rate limit of "
-                        + rate + " requests per second with bursts of up to " + limit.burst()
-                        + " (rate.limit.per.second, rate.limit.burst); retry after " + retryAfter + " s",
-                Map.of("client", clientId, "ratePerSecond", rate, "burst", Integer.toString(limit.burst()),
-                        "retryAfterSeconds", Long.toString(retryAfter)));
+        var rejection = rateLimiter.rejection(clientId, waitNanos);
+        return new LineError(lineNumber, 429, "too_many_requests", rejection.message(), rejection.fields());
     }
 
     /** One batch call in progress. Its errors are written by the calling thread and by producer callbacks. */
@@ -313,10 +307,6 @@ final class BatchIngest {
 
     /** The error of a line that was not accepted. */
     private record LineError(int line, int status, String error, String message, Map<String, String> fields) {
-
-        static LineError of(int line, int status, String error, String message, Map<String, String> fields) {
-            return new LineError(line, status, error, message, fields);
-        }
 
         static LineError unavailable(int line, String message) {
             return new LineError(line, 503, "service_unavailable", message + "; retry the line", Map.of());

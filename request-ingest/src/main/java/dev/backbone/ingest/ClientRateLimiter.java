@@ -2,7 +2,9 @@ package dev.backbone.ingest;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import java.math.BigDecimal;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
@@ -71,5 +73,23 @@ final class ClientRateLimiter {
 
     IngestConfig.RateLimit limit() {
         return limit;
+    }
+
+    /** A client's request rejected by the limit: the message and detail fields that the client is shown. */
+    record Rejection(String message, Map<String, String> fields, long retryAfterSeconds) {
+    }
+
+    /** Returns what to tell {@code clientId}, which must wait {@code waitNanos} for its next token. */
+    Rejection rejection(String clientId, long waitNanos) {
+        long retryAfter = retryAfterSeconds(waitNanos);
+        String rate = BigDecimal.valueOf(limit.ratePerSecond()).stripTrailingZeros().toPlainString();
+        String message = "client '" + clientId + "' exceeded the rate limit of " + rate + " requests per second with "
+                + "bursts of up to " + limit.burst() + " (rate.limit.per.second, rate.limit.burst); retry after "
+                + retryAfter + " s";
+        return new Rejection(message, Map.of(
+                "client", clientId,
+                "ratePerSecond", rate,
+                "burst", Integer.toString(limit.burst()),
+                "retryAfterSeconds", Long.toString(retryAfter)), retryAfter);
     }
 }

@@ -6,7 +6,6 @@ import dev.backbone.events.Topics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -81,14 +80,9 @@ final class FrontDoorHandler extends Handler.Abstract {
         if (BatchIngest.PATH.equals(request.getHttpURI().getDecodedPath())) {
             return handleBatch(request, response, callback, requestId, startedNanos);
         }
-        ClientResponse limited = overRateLimit(request, requestId);
-        if (limited != null) {
-            write(response, callback, limited, startedNanos);
-            return true;
-        }
-        long declaredLength = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
-        if (declaredLength > config.maxBodyBytes()) {
-            write(response, callback, tooLarge(requestId, declaredLength), startedNanos);
+        ClientResponse rejected = rejectBeforeBody(request, requestId);
+        if (rejected != null) {
+            write(response, callback, rejected, startedNanos);
             return true;
         }
         Content.Source.asByteArrayAsync(request, config.maxBodyBytes()).whenComplete((body, error) -> {
@@ -101,45 +95,42 @@ final class FrontDoorHandler extends Handler.Abstract {
         return true;
     }
 
-    /** Returns the 429 answer when the request's client is over the rate limit, or null. */
-    private ClientResponse overRateLimit(Request request, String requestId) {
-        if (rateLimiter == null) {
-            return null;
+    /**
+     * Returns the error for a request rejected before its body is read: 429 when its client is over the rate limit,
+     * 413 when its declared length is over {@code max.body.bytes}. Returns null for a request to read on.
+     */
+    private ClientResponse rejectBeforeBody(Request request, String requestId) {
+        if (rateLimiter != null) {
+            String clientId = clientIdOf(request);
+            // An invalid client id is rejected with 400 later and gets no bucket, so it cannot fill the limiter.
+            long waitNanos = RequestValidation.isValidClientId(clientId) ? rateLimiter.tryAcquire(clientId) : 0;
+            if (waitNanos > 0) {
+                rateLimited.increment();
+                return tooManyRequests(requestId, clientId, waitNanos);
+            }
         }
-        String clientId = clientIdOf(request);
-        // An invalid client id is rejected with 400 later and gets no bucket, so it cannot fill the limiter.
-        long waitNanos = RequestValidation.isValidClientId(clientId) ? rateLimiter.tryAcquire(clientId) : 0;
-        if (waitNanos <= 0) {
-            return null;
-        }
-        rateLimited.increment();
-        return tooManyRequests(requestId, clientId, waitNanos);
+        long declaredLength = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
+        return declaredLength > config.maxBodyBytes() ? tooLarge(requestId, declaredLength) : null;
     }
 
     /** Answers {@code POST /_backbone/requests}; the rate limit applies to the call's client and to each line's. */
     private boolean handleBatch(Request request, Response response, Callback callback, String batchId, long startedNanos) {
         if (!"POST".equals(request.getMethod())) {
-            var base = ClientResponse.error(batchId, 405, "method_not_allowed", BatchIngest.PATH + " accepts POST only, not "
-                            + request.getMethod() + "; every other path is forwarded to the site",
+            var notAllowed = ClientResponse.error(batchId, 405, "method_not_allowed", BatchIngest.PATH + " accepts POST only, "
+                            + "not " + request.getMethod() + "; every other path is forwarded to the site",
                     Map.of("field", "method", "value", request.getMethod(), "accepted", "POST"), config.ingestId(),
                     System.currentTimeMillis());
-            var headers = new HashMap<>(base.headers());
-            headers.put("allow", "POST");
-            write(response, callback, new ClientResponse(ClientResponse.SCHEMA_VERSION, batchId, 405, headers, base.body(),
-                    base.servedBy(), base.answeredAtMs()), startedNanos);
+            write(response, callback, withHeader(notAllowed, "allow", "POST"), startedNanos);
             return true;
         }
+
         // The call counts against its caller like any request; each line also counts against the line's client.
-        ClientResponse limited = overRateLimit(request, batchId);
-        if (limited != null) {
-            write(response, callback, limited, startedNanos);
+        ClientResponse rejected = rejectBeforeBody(request, batchId);
+        if (rejected != null) {
+            write(response, callback, rejected, startedNanos);
             return true;
         }
-        long declaredLength = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
-        if (declaredLength > config.maxBodyBytes()) {
-            write(response, callback, tooLarge(batchId, declaredLength), startedNanos);
-            return true;
-        }
+
         String encoding = request.getHeaders().get(HttpHeader.CONTENT_ENCODING);
         if (encoding != null && !encoding.isBlank() && !"identity".equalsIgnoreCase(encoding.strip())) {
             write(response, callback, ClientResponse.error(batchId, 415, "unsupported_media_type", "Content-Encoding '"
@@ -148,6 +139,7 @@ final class FrontDoorHandler extends Handler.Abstract {
                     System.currentTimeMillis()), startedNanos);
             return true;
         }
+
         BatchLineValidation.Defaults defaults;
         try {
             defaults = clientIdentity(request);
@@ -156,6 +148,7 @@ final class FrontDoorHandler extends Handler.Abstract {
                     config.ingestId(), System.currentTimeMillis()), startedNanos);
             return true;
         }
+
         Executor executor = request.getComponents().getExecutor();
         Content.Source.asByteArrayAsync(request, config.maxBodyBytes()).whenComplete((body, error) -> {
             if (error != null) {
@@ -301,22 +294,9 @@ final class FrontDoorHandler extends Handler.Abstract {
     }
 
     private ClientResponse tooManyRequests(String requestId, String clientId, long waitNanos) {
-        var limit = rateLimiter.limit();
-        long retryAfter = ClientRateLimiter.retryAfterSeconds(waitNanos);
-        String rate = BigDecimal.valueOf(limit.ratePerSecond()).stripTrailingZeros().toPlainString();
-        String message = "client '" + clientId + "' exceeded the rate limit of " + rate + " requests per second with "
-                + "bursts of up to " + limit.burst() + " (rate.limit.per.second, rate.limit.burst); retry after "
-                + retryAfter + " s";
-        var base = ClientResponse.error(requestId, 429, "too_many_requests", message, Map.of(
-                        "client", clientId,
-                        "ratePerSecond", rate,
-                        "burst", Integer.toString(limit.burst()),
-                        "retryAfterSeconds", Long.toString(retryAfter)),
-                config.ingestId(), System.currentTimeMillis());
-        var headers = new HashMap<>(base.headers());
-        headers.put("retry-after", Long.toString(retryAfter));
-        return new ClientResponse(ClientResponse.SCHEMA_VERSION, requestId, 429, headers, base.body(), base.servedBy(),
-                base.answeredAtMs());
+        var rejection = rateLimiter.rejection(clientId, waitNanos);
+        return withHeader(ClientResponse.error(requestId, 429, "too_many_requests", rejection.message(), rejection.fields(),
+                config.ingestId(), System.currentTimeMillis()), "retry-after", Long.toString(rejection.retryAfterSeconds()));
     }
 
     /** Answers a batch call that failed in a way no input should cause, and logs the failure with its stack trace. */
@@ -328,10 +308,16 @@ final class FrontDoorHandler extends Handler.Abstract {
     }
 
     private ClientResponse unavailable(String requestId, String message) {
-        var base = ClientResponse.error(requestId, 503, "service_unavailable", message, null, config.ingestId(), System.currentTimeMillis());
-        var headers = new HashMap<>(base.headers());
-        headers.put("retry-after", "1");
-        return new ClientResponse(ClientResponse.SCHEMA_VERSION, requestId, 503, headers, base.body(), base.servedBy(), base.answeredAtMs());
+        return withHeader(ClientResponse.error(requestId, 503, "service_unavailable", message, null, config.ingestId(),
+                System.currentTimeMillis()), "retry-after", "1");
+    }
+
+    /** Returns {@code answer} with one more header. */
+    private static ClientResponse withHeader(ClientResponse answer, String name, String value) {
+        var headers = new HashMap<>(answer.headers());
+        headers.put(name, value);
+        return new ClientResponse(answer.schemaVersion(), answer.requestId(), answer.status(), headers, answer.body(),
+                answer.servedBy(), answer.answeredAtMs());
     }
 
     private void write(Response response, Callback callback, ClientResponse answer, long startedNanos) {

@@ -34,7 +34,7 @@ class BatchIngestTest {
     private final MockProducer<String, ClientRequest> producer = producer(true);
 
     @Test
-    void everyValidLineIsPublishedWithItsFieldsAndDefaults() throws Exception {
+    void validLinesPublishedWithDefaults() throws Exception {
         String body = """
                 {"path": "/products/42?currency=EUR", "clientId": "alice", "region": "eu-west", "country": "DE"}
                 {"method": "put", "path": "/products/7", "headers": {"Content-Type": "application/json"}, "body": "{\\"priceCents\\":5}"}
@@ -70,7 +70,7 @@ class BatchIngestTest {
     }
 
     @Test
-    void badLinesGetTheirOwnErrorsAndTheRestIsPublished() throws Exception {
+    void badLinesRejectedOthersPublished() throws Exception {
         String body = String.join("\n",
                 "{\"path\": \"/products/1\"}",
                 "not json",
@@ -124,7 +124,7 @@ class BatchIngestTest {
     }
 
     @Test
-    void pathsThatTheFrontDoorRejectsAreRejectedInLines() throws Exception {
+    void singleRequestPathRulesApply() throws Exception {
         List<String> paths = List.of("products", "//evil.example/x", "/a%2fb", "/a\\b", "/a b", "/%zz", "/%FF", "/a#frag",
                 "/a%00b", "/a%0Ab", "http://evil.example/x");
         StringBuilder body = new StringBuilder();
@@ -141,7 +141,7 @@ class BatchIngestTest {
     }
 
     @Test
-    void headerWithLineBreakOrNullValueIsRejected() throws Exception {
+    void badHeaderValuesRejected() throws Exception {
         String body = """
                 {"path": "/a", "headers": {"x-evil": "a\\r\\nset-cookie: b"}}
                 {"path": "/b", "headers": {"x-empty": null}}
@@ -202,7 +202,7 @@ class BatchIngestTest {
     }
 
     @Test
-    void failedSendsAre503AndAnsweredOffTheProducerThread() throws Exception {
+    void failedSendsAre503OffProducerThread() throws Exception {
         var manual = producer(false);
         var queued = new java.util.ArrayList<Runnable>();
         var pending = new BatchIngest(batch(Map.of()), manual, null, registry)
@@ -273,7 +273,7 @@ class BatchIngestTest {
     }
 
     @Test
-    void queriesHostsAndHeadersFollowTheSingleRequestRules() throws Exception {
+    void linesFollowSingleRequestRules() throws Exception {
         List<String[]> cases = List.of(
                 new String[] {"{\"path\": \"/p?q=a b\"}", "path"},
                 new String[] {"{\"path\": \"/p?q=a\\r\\nx-evil: 1\"}", "path"},
@@ -349,7 +349,7 @@ class BatchIngestTest {
     }
 
     @Test
-    void lineBoundsSkipBlankLinesAndKeepLineNumbers() {
+    void lineBoundsSkipBlankLines() {
         List<int[]> lines = BatchIngest.lineBounds(bytes("a\n\n  \nbc\r\nd"));
 
         assertThat(lines).extracting(bounds -> bounds[2]).containsExactly(1, 4, 5);

@@ -211,7 +211,7 @@ class FrontDoorIT {
     }
 
     @Test
-    void batchLinesArePublishedAndTheirAnswersAreNotAwaited() throws Exception {
+    void batchLinesPublishedNotAwaited() throws Exception {
         double unmatchedBefore = registry.get("backbone.ingest.unmatched.responses").gauge().value();
         double unawaitedBefore = registry.get("backbone.ingest.unawaited.responses").functionCounter().count();
         String body = """
@@ -254,7 +254,7 @@ class FrontDoorIT {
     }
 
     @Test
-    void batchCallWithBadHeaderIs400NamingTheHeader() throws Exception {
+    void batchBadHeaderIs400() throws Exception {
         HttpResponse<String> response = send(to(BatchIngest.PATH).header("X-Client-Region", "Mars")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"path\": \"/products/1\"}\n")));
 

@@ -46,7 +46,7 @@ class RoutingTracesTest {
 
     @Test
     void rebuiltIndexFindsRestoredTracesInTimeOrder() {
-        // As after a restore from the changelog: the store holds traces that no index has seen, in key order.
+        // As after a restore from the changelog: the store contains traces that no index has seen, in key order.
         // Key order and time order differ, so an index that is not sorted by time purges the wrong trace.
         store.put("a-late", trace("a-late", 900));
         store.put("b-early", trace("b-early", 100));
@@ -76,7 +76,7 @@ class RoutingTracesTest {
     }
 
     @Test
-    void clockStepBackDoesNotHoldBackThePurge() {
+    void clockStepBackKeepsPurging() {
         var traces = new RoutingTraces(store, RETENTION_MS);
         // Routed while the clock was an hour ahead, then after it was set back.
         traces.put(trace("ahead", 3_600_000));
