@@ -49,14 +49,21 @@ final class RawHttp {
         try (var socket = new Socket()) {
             socket.connect(new InetSocketAddress(server.getHost(), server.getPort()), 5_000);
             socket.setSoTimeout(READ_TIMEOUT_MS);
-            OutputStream out = socket.getOutputStream();
-            out.write(head);
-            out.write("\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
-            if (body != null) {
-                out.write(body);
+            IOException writeFailure = null;
+            try {
+                OutputStream out = socket.getOutputStream();
+                out.write(head);
+                out.write("\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                if (body != null) {
+                    out.write(body);
+                }
+                out.flush();
+            } catch (IOException e) {
+                // A server that rejects a large head or body answers and closes before it has read all of it, so the
+                // rest of the write fails with "Broken pipe" or a reset; its answer is still waiting to be read.
+                writeFailure = e;
             }
-            out.flush();
-            return parse(readAll(socket.getInputStream()));
+            return parse(readAll(socket.getInputStream(), writeFailure));
         }
     }
 
@@ -73,7 +80,7 @@ final class RawHttp {
         return text.toString().getBytes(StandardCharsets.ISO_8859_1);
     }
 
-    private static byte[] readAll(InputStream in) throws IOException {
+    private static byte[] readAll(InputStream in, IOException writeFailure) throws IOException {
         var bytes = new ByteArrayOutputStream();
         byte[] buffer = new byte[8192];
         try {
@@ -88,8 +95,15 @@ final class RawHttp {
         } catch (IOException e) {
             // A server that rejects a request may reset the connection after writing its response.
             if (bytes.size() == 0) {
+                if (writeFailure != null) {
+                    writeFailure.addSuppressed(e);
+                    throw writeFailure;
+                }
                 throw e;
             }
+        }
+        if (bytes.size() == 0 && writeFailure != null) {
+            throw writeFailure;
         }
         return bytes.toByteArray();
     }
