@@ -23,10 +23,14 @@ final class BatchLineValidation {
 
     static final String METHOD_RULE = "an HTTP method: 1 to 32 letters, digits or !#$%&'*+.^_`|~-, such as GET or PUT";
     static final String PATH_RULE = "a request target of at most " + MAX_TARGET_CHARS + " characters: " + JsonErrorHandler.PATH_ACCEPTED
-            + ", starting with '/', optionally followed by '?' and a query without spaces, control characters or '#'";
+            + ", starting with '/', optionally followed by '?' and a query without spaces, control characters, '#' or "
+            + "unpaired surrogates";
     static final String HEADER_NAME_RULE = "an HTTP header name: letters, digits and !#$%&'*+.^_`|~-, other than Host, "
             + "Content-Length, Transfer-Encoding and X-Client-*, which the line's fields set";
-    static final String HEADER_VALUE_RULE = "text without control characters other than tab";
+    static final String HEADER_VALUE_RULE = "text without control characters other than tab and without unpaired "
+            + "surrogates (a \\ud800 to \\udfff escape that is not half of a pair)";
+    static final String BODY_RULE = "a JSON string without unpaired surrogates (a \\ud800 to \\udfff escape that is not "
+            + "half of a pair), as UTF-8 text cannot carry them";
     static final String HEADERS_SIZE_RULE = "header names and values of at most " + MAX_HEADER_CHARS + " characters in total";
 
     private static final String TOKEN_SYMBOLS = "!#$%&'*+.^_`|~-";
@@ -78,6 +82,9 @@ final class BatchLineValidation {
         require(RequestValidation.isValidCountry(country), "country", country, RequestValidation.COUNTRY_RULE);
 
         Map<String, String> headers = headers(line.headers(), host);
+        if (line.body() != null && unpairedSurrogateAt(line.body()) >= 0) {
+            throw invalid("body", line.body(), BODY_RULE);
+        }
         long now = System.currentTimeMillis();
         // No deadline: nobody waits for the answer, so an app server answers it however late it reads it.
         return new ClientRequest(ClientRequest.SCHEMA_VERSION, requestId, clientId, region, country, host,
@@ -151,8 +158,9 @@ final class BatchLineValidation {
     }
 
     /**
-     * Returns whether {@code query} could arrive in a request line: no spaces, control characters or '#'. Jetty accepts
-     * more than RFC 3986 allows in a query, such as {@code [}, {@code |} and a lone {@code %}, and so do lines.
+     * Returns whether {@code query} could arrive in a request line: no spaces, control characters, '#' or unpaired
+     * surrogates. Jetty accepts more than RFC 3986 allows in a query, such as {@code [}, {@code |} and a lone {@code %},
+     * and so do lines.
      */
     private static boolean isQuery(String query) {
         for (int i = 0; i < query.length(); i++) {
@@ -161,18 +169,46 @@ final class BatchLineValidation {
                 return false;
             }
         }
-        return true;
+        return unpairedSurrogateAt(query) < 0;
     }
 
-    /** Returns whether {@code value} has no control characters other than tab. */
+    /** Returns whether {@code value} has no control characters other than tab and no unpaired surrogates. */
     static boolean isText(String value) {
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
             if (c < 0x20 && c != '\t' || c == 0x7F) {
                 return false;
             }
+            if (Character.isSurrogate(c)) {
+                if (!isPairAt(value, i)) {
+                    return false;
+                }
+                i++;
+            }
         }
         return true;
+    }
+
+    /**
+     * Returns the index of the first surrogate in {@code value} that is not half of a pair, or -1. A JSON escape of
+     * U+D800 alone decodes to one; a request read as UTF-8 never carries one.
+     */
+    static int unpairedSurrogateAt(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            if (Character.isSurrogate(value.charAt(i))) {
+                if (!isPairAt(value, i)) {
+                    return i;
+                }
+                i++;
+            }
+        }
+        return -1;
+    }
+
+    /** Returns whether a high surrogate at {@code index} is followed by a low surrogate. */
+    private static boolean isPairAt(String value, int index) {
+        return Character.isHighSurrogate(value.charAt(index)) && index + 1 < value.length()
+                && Character.isLowSurrogate(value.charAt(index + 1));
     }
 
     private static String hostWithoutPort(String host) {
@@ -231,7 +267,8 @@ final class BatchLineValidation {
                 case '\n' -> shown.append("\\n");
                 case '\t' -> shown.append("\\t");
                 default -> {
-                    if (c < 0x20 || c == 0x7F) {
+                    if (c < 0x20 || c == 0x7F || Character.isSurrogate(c) && !isPairAt(value, i)
+                            && !(i > 0 && Character.isLowSurrogate(c) && isPairAt(value, i - 1))) {
                         shown.append(String.format("\\u%04x", (int) c));
                     } else {
                         shown.append(c);

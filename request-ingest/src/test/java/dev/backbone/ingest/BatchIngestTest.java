@@ -343,9 +343,35 @@ class BatchIngestTest {
     }
 
     @Test
+    void unpairedSurrogatesAreRejected() throws Exception {
+        // JSON escapes can spell surrogates that UTF-8 text cannot carry; a pair is one character and is accepted.
+        String body = """
+                {"path": "/a", "body": "x\\ud800y"}
+                {"path": "/b", "headers": {"x-note": "\\udc00"}}
+                {"path": "/c?q=\\ud800"}
+                {"path": "/d\\udfff"}
+                {"path": "/e", "body": "smile \\ud83d\\ude00", "headers": {"x-note": "\\ud83d\\ude00"}}
+                """;
+
+        JsonNode answer = ingest(batch(Map.of()), body, 207);
+
+        assertThat(answer.get("errors")).extracting(BatchIngestTest::lineAndStatus).containsExactly("1:400", "2:400", "3:400",
+                "4:400");
+        assertThat(answer.get("errors")).extracting(error -> error.get("field").asText())
+                .containsExactly("body", "headers.x-note", "path", "path");
+        assertThat(answer.get("errors").get(0).get("value").asText()).isEqualTo("x\\ud800y");
+        assertThat(answer.get("errors").get(0).get("accepted").asText()).contains("unpaired surrogates");
+        assertThat(producer.history()).hasSize(1);
+        ClientRequest sent = producer.history().get(0).value();
+        assertThat(sent.body()).isEqualTo("smile \uD83D\uDE00");
+        assertThat(sent.header("x-note")).isEqualTo("\uD83D\uDE00");
+    }
+
+    @Test
     void printableEscapesControlCharacters() {
         assertThat(BatchLineValidation.printable("plain text é")).isEqualTo("plain text é");
         assertThat(BatchLineValidation.printable("a\r\n\tb\u0000\u007f")).isEqualTo("a\\r\\n\\tb\\u0000\\u007f");
+        assertThat(BatchLineValidation.printable("a\uD800b\uD83D\uDE00\uDC00")).isEqualTo("a\\ud800b\uD83D\uDE00\\udc00");
     }
 
     @Test
