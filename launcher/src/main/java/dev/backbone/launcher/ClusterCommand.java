@@ -56,6 +56,10 @@ final class ClusterCommand implements Callable<Integer> {
         List<String> regions = edges.size() == 1 && edges.get(0).equals("none") ? List.of() : edges;
         ClusterOptions options;
         try {
+            if (regions.contains("none")) {
+                throw new IllegalArgumentException("--edges " + String.join(",", edges) + " mixes \"none\" with regions; "
+                        + "accepted: \"none\" alone, or regions such as us-east,eu-west");
+            }
             options = ClusterOptions.defaults().withHttpPort(port).withShape(routing, appServers, regions)
                     .withRedis(redisUri).withWorkDir(dir);
             options = new ClusterOptions(options.httpPort(), options.routingInstances(), options.appServers(),
@@ -65,6 +69,7 @@ final class ClusterCommand implements Callable<Integer> {
             System.err.println("backbone cluster: " + e.getMessage());
             return 2;
         }
+        edgeWarnings(options.edgeRegions()).forEach(warning -> System.err.println("backbone cluster: warning: " + warning));
         out.println("Backbone: starting a multi-process cluster on 127.0.0.1");
         long startedAt = System.nanoTime();
         Cluster cluster;
@@ -120,5 +125,14 @@ final class ClusterCommand implements Callable<Integer> {
         }
         done.countDown();
         return 0;
+    }
+
+    /** Returns a warning for each edge region that no client of the demo or of the default load comes from. */
+    static List<String> edgeWarnings(List<String> regions) {
+        return regions.stream().filter(region -> !Workload.REGIONS.contains(region))
+                .map(region -> "no client of the demo or of the default load comes from region '" + region
+                        + "', so its edge serves only requests with X-Client-Region: " + region + " (default client regions: "
+                        + String.join(", ", Workload.REGIONS) + ")")
+                .toList();
     }
 }

@@ -36,7 +36,8 @@ public final class Workload {
     public record Options(int requests, int concurrency, double writeRatio, double zipfExponent, int products, int clients, long seed) {
     }
 
-    private static final List<String> REGIONS = List.of("us-east", "us-west", "eu-west", "ap-south");
+    /** The client regions of the demo's requests, which are also those of the load generator's default region mix. */
+    static final List<String> REGIONS = List.of("us-east", "us-west", "eu-west", "ap-south");
     private static final Map<String, String> COUNTRY_OF_REGION = Map.of(
             "us-east", "US", "us-west", "US", "eu-west", "DE", "ap-south", "IN");
 

@@ -27,4 +27,27 @@ class UsageErrorTest {
         assertThat(result.err()).contains("Run 'backbone demo --help' for the options.");
         assertThat(result.err()).doesNotContain("Usage:");
     }
+
+    @Test
+    void invalidEdgeRegionsAreRejected() {
+        String[][] cases = {
+                {"Mars", "invalid edge region 'Mars'"},
+                {"us-east,us-east", "name a region twice"},
+                {"none,us-east", "mixes \"none\" with regions"},
+        };
+        for (String[] edgeCase : cases) {
+            ConsoleCapture.Result result = ConsoleCapture.run(() -> Backbone.run("cluster", "--edges", edgeCase[0]));
+
+            assertThat(result.exitCode()).as(edgeCase[0]).isEqualTo(2);
+            assertThat(result.err()).as(edgeCase[0]).contains(edgeCase[1]);
+            assertThat(result.out()).as(edgeCase[0]).doesNotContain("starting a multi-process cluster");
+        }
+    }
+
+    @Test
+    void edgeWithoutClientsIsWarned() {
+        assertThat(ClusterCommand.edgeWarnings(java.util.List.of("us-east", "eu-west"))).isEmpty();
+        assertThat(ClusterCommand.edgeWarnings(java.util.List.of("us-east", "mars")))
+                .singleElement().asString().contains("region 'mars'").contains("X-Client-Region: mars");
+    }
 }

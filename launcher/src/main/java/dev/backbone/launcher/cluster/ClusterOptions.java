@@ -3,6 +3,7 @@ package dev.backbone.launcher.cluster;
 import dev.backbone.launcher.StackOptions;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * Options of a multi-process {@link Cluster}.
@@ -24,6 +25,9 @@ public record ClusterOptions(int httpPort, int routingInstances, int appServers,
                              int categories, String adminToken, String authSecret, String redisUri, Path workDir,
                              List<String> jvmOptions) {
 
+    static final String REGION_RULE = "1 to 32 lower-case letters, digits or '-', such as eu-west";
+    private static final Pattern REGION = Pattern.compile("[a-z0-9-]{1,32}");
+
     /** Small heaps, the serial collector and the client compiler: nine JVMs start quickly on two cores. */
     public static final List<String> DEFAULT_JVM_OPTIONS = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
             "-Xss512k");
@@ -41,6 +45,16 @@ public record ClusterOptions(int httpPort, int routingInstances, int appServers,
         }
         if (authSecret == null || authSecret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32) {
             throw new IllegalArgumentException("the auth secret must have at least 32 bytes");
+        }
+        for (String region : edgeRegions) {
+            if (region == null || !REGION.matcher(region).matches()) {
+                throw new IllegalArgumentException("invalid edge region '" + region + "'; accepted: " + REGION_RULE
+                        + ", or \"none\" alone for no edge");
+            }
+        }
+        if (new java.util.HashSet<>(edgeRegions).size() < edgeRegions.size()) {
+            throw new IllegalArgumentException("edge regions " + edgeRegions + " name a region twice; accepted: one edge "
+                    + "per region");
         }
         edgeRegions = List.copyOf(edgeRegions);
         redisUri = redisUri == null ? "" : redisUri.trim();
