@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.backbone.events.JsonSerde;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.kafka.common.errors.SerializationException;
@@ -61,5 +63,44 @@ class StoreSerdesTest {
                 .isInstanceOf(SerializationException.class).hasMessageContaining("format version 9");
         assertThatThrownBy(() -> traces.deserializer().deserialize(TOPIC, new byte[0]))
                 .isInstanceOf(SerializationException.class).hasMessageContaining("missing");
+    }
+
+    @Test
+    void outputMatchesDataOutputStream() throws Exception {
+        // NUL, Latin-1, a 3-byte character, a surrogate pair and a lone surrogate: modified UTF-8 writes each its own way.
+        List<String> strings = List.of("", "plain", "nul\u0000", "é", "\u20ac", "\uD83D\uDE00", "lone \uD800", "x".repeat(70_000 / 2));
+        var expected = new ByteArrayOutputStream();
+        var out = new StoreSerdes.Output(4);
+        try (var data = new DataOutputStream(expected)) {
+            for (String value : strings) {
+                data.writeUTF(value);
+                out.writeUTF(value);
+            }
+            data.writeInt(-2);
+            out.writeInt(-2);
+            data.writeLong(Long.MIN_VALUE + 5);
+            out.writeLong(Long.MIN_VALUE + 5);
+            data.writeBoolean(true);
+            out.writeBoolean(true);
+        }
+
+        assertThat(out.toByteArray()).isEqualTo(expected.toByteArray());
+        var in = new StoreSerdes.Input(expected.toByteArray(), 0);
+        for (String value : strings) {
+            assertThat(in.readUTF()).isEqualTo(value);
+        }
+        assertThat(in.readInt()).isEqualTo(-2);
+        assertThat(in.readLong()).isEqualTo(Long.MIN_VALUE + 5);
+        assertThat(in.readBoolean()).isTrue();
+        assertThat(in.available()).isZero();
+    }
+
+    @Test
+    void stringOver65535BytesIsRejected() {
+        var trace = new RoutingTrace("req-3", "client-1", "a".repeat(70_000), null, false, List.of(), null, null, null, false,
+                RoutingTrace.REJECTED, 400, "invalid_host", 7L);
+
+        assertThatThrownBy(() -> StoreSerdes.routingTrace().serializer().serialize(TOPIC, trace))
+                .isInstanceOf(SerializationException.class).hasMessageContaining("RoutingTrace").hasMessageContaining("65,535");
     }
 }
