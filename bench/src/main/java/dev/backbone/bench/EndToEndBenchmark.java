@@ -160,19 +160,22 @@ public final class EndToEndBenchmark implements Callable<Integer> {
                     // The JIT keeps compiling for several rounds: after one warm-up round of 50,000 records, the next
                     // three rounds still got faster, from 80,000 to 129,000 records/s for the pass-through.
                     double[] rates = streamsRound(bootstrap, stateDir, "-warmup-" + (round + 1), records, round % 2 == 1);
-                    out.printf("  warm-up round %d of %d: pass-through %,.0f records/s, routing-streams %,.0f records/s%n",
-                            round + 1, warmupRounds, rates[0], rates[1]);
+                    out.printf("  warm-up round %d of %d: pass-through %,.0f records/s, routing-streams %,.0f records/s, "
+                            + "without traces %,.0f records/s%n", round + 1, warmupRounds, rates[0], rates[1], rates[2]);
                 }
                 // Paired rounds and medians: with 100,000 records a round lasted two to three seconds, and the ratio of
                 // single rounds ranged from 0.69 to 1.24 within one run. Odd rounds run routing-streams first.
                 double[] passThroughRates = new double[rounds];
                 double[] routingRates = new double[rounds];
+                double[] untracedRates = new double[rounds];
                 for (int round = 0; round < rounds; round++) {
                     double[] rates = streamsRound(bootstrap, stateDir, "-" + (round + 1), records, round % 2 == 1);
                     passThroughRates[round] = rates[0];
                     routingRates[round] = rates[1];
-                    out.printf("  round %d of %d: pass-through %,.0f records/s, routing-streams %,.0f records/s (%.2f ×)%n",
-                            round + 1, rounds, rates[0], rates[1], rates[1] / rates[0]);
+                    untracedRates[round] = rates[2];
+                    out.printf("  round %d of %d: pass-through %,.0f records/s, routing-streams %,.0f records/s (%.2f ×), "
+                            + "without traces %,.0f records/s (%.2f ×)%n", round + 1, rounds, rates[0], rates[1],
+                            rates[1] / rates[0], rates[2], rates[2] / rates[0]);
                 }
                 double passThroughRate = median(passThroughRates);
                 double routingRate = median(routingRates);
@@ -182,6 +185,10 @@ public final class EndToEndBenchmark implements Callable<Integer> {
                     ratios[round] = routingRates[round] / passThroughRates[round];
                 }
                 double ratio = median(ratios);
+                double[] untracedRatios = new double[rounds];
+                for (int round = 0; round < rounds; round++) {
+                    untracedRatios[round] = untracedRates[round] / passThroughRates[round];
+                }
                 row("pass-through topology (same serdes, no logic), median of " + rounds + " rounds", "%,.0f records/s",
                         passThroughRate, "baseline");
                 out.printf("  pass-through topology: %,.0f records/s%n", passThroughRate);
@@ -189,6 +196,11 @@ public final class EndToEndBenchmark implements Callable<Integer> {
                         "%,.0f records/s", routingRate,
                         String.format("%.3f × pass-through, median of the rounds' ratios (target ≥ 0.8)", ratio));
                 out.printf("  routing-streams: %,.0f records/s (%.3f × pass-through)%n", routingRate, ratio);
+                row("routing-streams with trace.retention.ms=0 (no routing traces), run third in each round, median of "
+                        + rounds + " rounds", "%,.0f records/s", median(untracedRates),
+                        String.format("context: %.3f × pass-through, median of the rounds' ratios", median(untracedRatios)));
+                out.printf("  routing-streams without traces: %,.0f records/s (%.3f × pass-through)%n", median(untracedRates),
+                        median(untracedRatios));
             }
             batchIngestRounds(out, bootstrap);
         }
@@ -243,24 +255,38 @@ public final class EndToEndBenchmark implements Callable<Integer> {
 
     /**
      * Runs the pass-through topology and {@code routing-streams}, each as a new application that reads the preloaded
-     * requests from the start, until {@code count} outputs arrived; {@code routingFirst} swaps their order. Returns both
-     * rates in records per second, the pass-through's first.
+     * requests from the start, until {@code count} outputs arrived; {@code routingFirst} swaps their order. Then, always
+     * third, {@code routing-streams} with {@code trace.retention.ms=0}. Returns the three rates in records per second:
+     * pass-through, routing-streams, routing-streams without traces.
      */
     private static double[] streamsRound(String bootstrap, Path stateDir, String suffix, int count, boolean routingFirst)
             throws Exception {
-        RoutingConfig routingConfig = RoutingConfig.from(Settings.of(Map.of(
-                "bootstrap.servers", bootstrap,
-                "application.id", "bench-routing" + suffix,
-                "state.dir", stateDir.resolve("routing" + suffix).toString(),
-                "rest.port", "0",
-                "heartbeat.timeout.ms", "600000")));
+        RoutingConfig routingConfig = benchRoutingConfig(bootstrap, stateDir, "bench-routing" + suffix, "600000");
+        RoutingConfig untracedConfig = benchRoutingConfig(bootstrap, stateDir, "bench-routing-untraced" + suffix, "0");
         var passThroughProps = StreamsThroughput.withApplicationId(routingConfig.streamsProperties(), "bench-pass-through" + suffix,
                 stateDir.resolve("pass-through" + suffix).toString());
         Callable<Double> passThrough = () -> StreamsThroughput.drain(bootstrap,
                 StreamsThroughput.plain(StreamsThroughput.passThrough("bench.pass-through-out"), passThroughProps),
                 "bench.pass-through-out", count, Duration.ofMinutes(5));
-        Callable<Double> routing = () -> StreamsThroughput.drain(bootstrap, onRunning -> {
-            RoutingService service = RoutingService.start(routingConfig, new SimpleMeterRegistry());
+        double[] pair = runPair(passThrough, () -> routingRate(bootstrap, routingConfig, count), routingFirst);
+        return new double[]{pair[0], pair[1], routingRate(bootstrap, untracedConfig, count)};
+    }
+
+    /** Returns the configuration of a bench routing application; {@code traceRetentionMs} "0" stores no traces. */
+    private static RoutingConfig benchRoutingConfig(String bootstrap, Path stateDir, String applicationId, String traceRetentionMs) {
+        return RoutingConfig.from(Settings.of(Map.of(
+                "bootstrap.servers", bootstrap,
+                "application.id", applicationId,
+                "state.dir", stateDir.resolve(applicationId).toString(),
+                "rest.port", "0",
+                "heartbeat.timeout.ms", "600000",
+                "trace.retention.ms", traceRetentionMs)));
+    }
+
+    /** Starts routing-streams as a new application and returns its rate over the preloaded requests. */
+    private static double routingRate(String bootstrap, RoutingConfig config, int count) {
+        return StreamsThroughput.drain(bootstrap, onRunning -> {
+            RoutingService service = RoutingService.start(config, new SimpleMeterRegistry());
             if (!service.awaitRunning(Duration.ofSeconds(60))) {
                 service.close();
                 throw new IllegalStateException("routing-streams did not reach RUNNING within 60 s");
@@ -268,7 +294,6 @@ public final class EndToEndBenchmark implements Callable<Integer> {
             onRunning.run();
             return service;
         }, Topics.ROUTED_REQUESTS.name(), count, Duration.ofMinutes(5));
-        return runPair(passThrough, routing, routingFirst);
     }
 
     /**

@@ -24,9 +24,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
 /**
  * Routes one client request: resolves its host through the client's DNS cache and the DNS records, and walks the
  * client's address order to the first UP load balancer. Then it picks an UP app server of that balancer's pool by
- * Maglev hashing, with bounded loads when the pool has a factor. Writes a {@link RoutedRequest}, or a JSON error response to the client's reply partition when the request
- * cannot be routed. Either way it stores the request's {@link RoutingTrace} for {@code trace.retention.ms}. All times
- * are the wall clock of the processor context, so that tests can drive it.
+ * Maglev hashing, with bounded loads when the pool has a factor. Writes a {@link RoutedRequest}, or a JSON error
+ * response to the client's reply partition when the request cannot be routed. Either way it stores the request's
+ * {@link RoutingTrace} for {@code trace.retention.ms}, unless that is 0. All times are the wall clock of the
+ * processor context, so that tests can drive it.
  */
 final class RouteRequestProcessor implements Processor<String, ClientRequest, Object, Object> {
 
@@ -65,9 +66,14 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
         // Kafka Streams initializes processors after it restored their stores, so the restored traces are there.
         traces.rebuildIndex();
         metrics.trackIndexedTraces(this, traces::indexed);
-        // Traces live up to a tenth of the retention longer than configured.
-        context.schedule(Duration.ofMillis(config.traceRetentionMs() / 10), PunctuationType.WALL_CLOCK_TIME,
-                traces::purgeExpired);
+        if (config.traceRetentionMs() > 0) {
+            // Traces live up to a tenth of the retention longer than configured.
+            context.schedule(Duration.ofMillis(config.traceRetentionMs() / 10), PunctuationType.WALL_CLOCK_TIME,
+                    traces::purgeExpired);
+        } else {
+            // Traces are off: delete those that a run with traces on left in the store.
+            traces.purgeExpired(context.currentSystemTimeMs());
+        }
         // Wall-clock time, because stream time stalls while no requests arrive.
         context.schedule(Duration.ofMillis(config.dnsCachePurgeIntervalMs()), PunctuationType.WALL_CLOCK_TIME,
                 cache::purgeExpired);
@@ -220,7 +226,7 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
     }
 
     private void storeTrace(RoutingTrace routingTrace) {
-        if (routingTrace.requestId() != null) {
+        if (routingTrace.requestId() != null && config.traceRetentionMs() > 0) {
             traces.put(routingTrace);
         }
     }

@@ -61,7 +61,8 @@ import org.apache.kafka.streams.StreamsConfig;
  * @param dnsCachePurgeIntervalMs     wall-clock interval of the punctuator that deletes expired client DNS cache
  *                                    entries ({@code dns.cache.purge.interval.ms}, default 1000)
  * @param traceRetentionMs            how long the routing trace of a request stays queryable by request id
- *                                    ({@code trace.retention.ms}, default 600000)
+ *                                    ({@code trace.retention.ms}, default 600000); 0 stores no traces, which saves
+ *                                    a store write and a changelog record per request
  * @param defaultPoolSettings         settings of pools not listed in {@code lb.pools}: {@code lb.hash.key}
  *                                    ({@code client} (default), {@code path} or {@code header:<name>}),
  *                                    {@code lb.bounded.load.factor} (default 0: off) and {@code lb.load.window.ms}
@@ -188,7 +189,11 @@ public record RoutingConfig(
         long dnsNegativeTtlMs = settings.longValue("dns.negative.ttl.ms", 5_000, 0, 86_400_000);
         int maxEntriesPerClient = settings.integer("dns.cache.max.entries.per.client", 100, 1, 100_000);
         long purgeIntervalMs = settings.longValue("dns.cache.purge.interval.ms", 1_000, 1, 3_600_000);
-        long traceRetentionMs = settings.longValue("trace.retention.ms", 600_000, 1_000, 86_400_000);
+        long traceRetentionMs = settings.longValue("trace.retention.ms", 600_000, 0, 86_400_000);
+        if (traceRetentionMs > 0 && traceRetentionMs < 1_000) {
+            settings.addProblem("trace.retention.ms=" + traceRetentionMs + " is out of range; accepted: 0 to store no "
+                    + "routing traces, or 1000 to 86400000");
+        }
         String lbPoolsValue = settings.raw("lb.pools");
         PoolSettings defaultPoolSettings = poolSettings(settings, "lb.", null);
         int maglevTableSize = settings.integer("maglev.table.size", Maglev.DEFAULT_TABLE_SIZE, 3, Maglev.MAX_TABLE_SIZE);

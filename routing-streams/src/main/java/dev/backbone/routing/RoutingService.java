@@ -123,7 +123,7 @@ public final class RoutingService implements AutoCloseable {
             var queries = new DnsQueryApi(streams, applicationServer, config.dnsNegativeTtlMs(), clock);
             var peers = new InstancePeers(streams, applicationServer);
             var loadBalancerQueries = new LoadBalancerQueryApi(loadBalancing, clock, applicationServer, peers);
-            var traceQueries = new TraceQueryApi(streams, peers);
+            var traceQueries = new TraceQueryApi(streams, peers, config.traceRetentionMs() > 0);
             rest.start(new RoutingApiHandler(admin, queries, loadBalancerQueries, traceQueries, registry,
                     config.adminToken(), applicationServer));
         } catch (RuntimeException e) {

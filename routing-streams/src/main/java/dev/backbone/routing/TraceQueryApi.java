@@ -23,10 +23,13 @@ final class TraceQueryApi {
 
     private final KafkaStreams streams;
     private final InstancePeers peers;
+    private final boolean tracesStored;
 
-    TraceQueryApi(KafkaStreams streams, InstancePeers peers) {
+    /** @param tracesStored false when {@code trace.retention.ms} is 0, so that no instance stores traces */
+    TraceQueryApi(KafkaStreams streams, InstancePeers peers, boolean tracesStored) {
         this.streams = streams;
         this.peers = peers;
+        this.tracesStored = tracesStored;
     }
 
     /**
@@ -43,6 +46,11 @@ final class TraceQueryApi {
                     "the request id, as the front door returns it in X-Request-Id"));
         }
         boolean localOnly = InstancePeers.parseLocal(local);
+        if (!tracesStored) {
+            throw ApiException.notFound("no routing trace of request '" + requestId + "': routing traces are off "
+                    + "(trace.retention.ms=0); set trace.retention.ms to 1000 or more to store them",
+                    Map.of("requestId", requestId));
+        }
         if (streams.state() != KafkaStreams.State.RUNNING) {
             throw ApiException.unavailable("routing streams on " + peers.selfName() + " are " + streams.state()
                     + ", so the routing traces may be moving between instances; retry shortly");

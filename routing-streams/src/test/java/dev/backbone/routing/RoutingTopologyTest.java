@@ -1,6 +1,7 @@
 package dev.backbone.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.backbone.events.ClientRequest;
@@ -1016,5 +1017,27 @@ class RoutingTopologyTest {
         advance(Duration.ofSeconds(3));
         assertThat(trace(requestId)).as("past retention and one purge interval").isNull();
         assertThat(registry.get("backbone.routing.traces.indexed").gauge().value()).as("traces in the purge index").isZero();
+    }
+
+    @Test
+    void zeroRetentionStoresNoTraces() {
+        start(Map.of("trace.retention.ms", "0"));
+        healthyShop(60);
+
+        var routedRequest = routeOne("client-1", HOST);
+        var unknown = request("client-1", "nowhere.example.com", "eu-west", "DE");
+        send(unknown);
+
+        assertThat(routedRequest.serverId()).isNotNull();
+        assertThat(responses.readValue().status()).isEqualTo(404);
+        assertThat(trace(routedRequest.request().requestId())).isNull();
+        assertThat(trace(unknown.requestId())).isNull();
+        assertThat(registry.get("backbone.routing.traces.indexed").gauge().value()).isZero();
+    }
+
+    @Test
+    void retentionBelowOneSecondIsRejected() {
+        assertThatThrownBy(() -> start(Map.of("trace.retention.ms", "500")))
+                .hasMessageContaining("trace.retention.ms=500").hasMessageContaining("0 to store no routing traces");
     }
 }

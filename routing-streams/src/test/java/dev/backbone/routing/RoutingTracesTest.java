@@ -25,6 +25,21 @@ class RoutingTracesTest {
     }
 
     @Test
+    void zeroRetentionPurgeDeletesLeftoverTraces() {
+        // A processor with traces off purges once at start what a run with traces on left behind.
+        store.put("req-1", trace("req-1", 100));
+        store.put("req-2", trace("req-2", 900));
+        var traces = new RoutingTraces(store, 0);
+        traces.rebuildIndex();
+
+        traces.purgeExpired(1_000);
+
+        assertThat(store.get("req-1")).isNull();
+        assertThat(store.get("req-2")).isNull();
+        assertThat(traces.indexed()).isZero();
+    }
+
+    @Test
     void purgeDeletesOnlyTracesOlderThanTheRetention() {
         var traces = new RoutingTraces(store, RETENTION_MS);
         traces.put(trace("req-1", 100));
