@@ -159,17 +159,17 @@ public final class EndToEndBenchmark implements Callable<Integer> {
                 for (int round = 0; round < warmupRounds; round++) {
                     // The JIT keeps compiling for several rounds: after one warm-up round of 50,000 records, the next
                     // three rounds still got faster, from 80,000 to 129,000 records/s for the pass-through.
-                    double[] rates = streamsRound(bootstrap, stateDir, "-warmup-" + (round + 1), records, round % 2 == 1);
+                    double[] rates = streamsRound(bootstrap, stateDir, "-warmup-" + (round + 1), records, round);
                     out.printf("  warm-up round %d of %d: pass-through %,.0f records/s, routing-streams %,.0f records/s, "
                             + "without traces %,.0f records/s%n", round + 1, warmupRounds, rates[0], rates[1], rates[2]);
                 }
                 // Paired rounds and medians: with 100,000 records a round lasted two to three seconds, and the ratio of
-                // single rounds ranged from 0.69 to 1.24 within one run. Odd rounds run routing-streams first.
+                // single rounds ranged from 0.69 to 1.24 within one run. The order of the three runs rotates by round.
                 double[] passThroughRates = new double[rounds];
                 double[] routingRates = new double[rounds];
                 double[] untracedRates = new double[rounds];
                 for (int round = 0; round < rounds; round++) {
-                    double[] rates = streamsRound(bootstrap, stateDir, "-" + (round + 1), records, round % 2 == 1);
+                    double[] rates = streamsRound(bootstrap, stateDir, "-" + (round + 1), records, round);
                     passThroughRates[round] = rates[0];
                     routingRates[round] = rates[1];
                     untracedRates[round] = rates[2];
@@ -196,8 +196,7 @@ public final class EndToEndBenchmark implements Callable<Integer> {
                         "%,.0f records/s", routingRate,
                         String.format("%.3f × pass-through, median of the rounds' ratios (target ≥ 0.8)", ratio));
                 out.printf("  routing-streams: %,.0f records/s (%.3f × pass-through)%n", routingRate, ratio);
-                row("routing-streams with trace.retention.ms=0 (no routing traces), run third in each round, median of "
-                        + rounds + " rounds", "%,.0f records/s", median(untracedRates),
+                row("routing-streams with trace.retention.ms=0 (no routing traces), median of " + rounds + " rounds", "%,.0f records/s", median(untracedRates),
                         String.format("context: %.3f × pass-through, median of the rounds' ratios", median(untracedRatios)));
                 out.printf("  routing-streams without traces: %,.0f records/s (%.3f × pass-through)%n", median(untracedRates),
                         median(untracedRatios));
@@ -255,11 +254,12 @@ public final class EndToEndBenchmark implements Callable<Integer> {
 
     /**
      * Runs the pass-through topology and {@code routing-streams}, each as a new application that reads the preloaded
-     * requests from the start, until {@code count} outputs arrived; {@code routingFirst} swaps their order. Then, always
-     * third, {@code routing-streams} with {@code trace.retention.ms=0}. Returns the three rates in records per second:
-     * pass-through, routing-streams, routing-streams without traces.
+     * requests from the start, until {@code count} outputs arrived, and {@code routing-streams} with
+     * {@code trace.retention.ms=0} the same way. The order of the three rotates with {@code round}, so that none always
+     * runs on the warmest JVM. Returns the three rates in records per second: pass-through, routing-streams,
+     * routing-streams without traces.
      */
-    private static double[] streamsRound(String bootstrap, Path stateDir, String suffix, int count, boolean routingFirst)
+    private static double[] streamsRound(String bootstrap, Path stateDir, String suffix, int count, int round)
             throws Exception {
         RoutingConfig routingConfig = benchRoutingConfig(bootstrap, stateDir, "bench-routing" + suffix, "600000");
         RoutingConfig untracedConfig = benchRoutingConfig(bootstrap, stateDir, "bench-routing-untraced" + suffix, "0");
@@ -268,8 +268,14 @@ public final class EndToEndBenchmark implements Callable<Integer> {
         Callable<Double> passThrough = () -> StreamsThroughput.drain(bootstrap,
                 StreamsThroughput.plain(StreamsThroughput.passThrough("bench.pass-through-out"), passThroughProps),
                 "bench.pass-through-out", count, Duration.ofMinutes(5));
-        double[] pair = runPair(passThrough, () -> routingRate(bootstrap, routingConfig, count), routingFirst);
-        return new double[]{pair[0], pair[1], routingRate(bootstrap, untracedConfig, count)};
+        List<Callable<Double>> runs = List.of(passThrough, () -> routingRate(bootstrap, routingConfig, count),
+                () -> routingRate(bootstrap, untracedConfig, count));
+        double[] rates = new double[runs.size()];
+        for (int i = 0; i < runs.size(); i++) {
+            int run = Math.floorMod(i + round, runs.size());
+            rates[run] = runs.get(run).call();
+        }
+        return rates;
     }
 
     /** Returns the configuration of a bench routing application; {@code traceRetentionMs} "0" stores no traces. */

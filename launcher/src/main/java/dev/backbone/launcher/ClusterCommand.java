@@ -53,13 +53,9 @@ final class ClusterCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintStream out = System.out;
-        List<String> regions = edges.size() == 1 && edges.get(0).equals("none") ? List.of() : edges;
         ClusterOptions options;
         try {
-            if (regions.contains("none")) {
-                throw new IllegalArgumentException("--edges " + String.join(",", edges) + " mixes \"none\" with regions; "
-                        + "accepted: \"none\" alone, or regions such as us-east,eu-west");
-            }
+            List<String> regions = edgeRegions(edges);
             options = ClusterOptions.defaults().withHttpPort(port).withShape(routing, appServers, regions)
                     .withRedis(redisUri).withWorkDir(dir);
             options = new ClusterOptions(options.httpPort(), options.routingInstances(), options.appServers(),
@@ -127,12 +123,32 @@ final class ClusterCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Returns a warning for each edge region that no client of the demo or of the default load comes from. */
+    /**
+     * Returns the edge regions of {@code --edges}: none for {@code none} alone, else the values as given.
+     *
+     * @throws IllegalArgumentException when {@code none} comes with other values
+     */
+    static List<String> edgeRegions(List<String> edges) {
+        if (edges.size() == 1 && edges.get(0).equals("none")) {
+            return List.of();
+        }
+        if (edges.contains("none")) {
+            throw new IllegalArgumentException("--edges " + String.join(",", edges) + " has \"none\" among other values; "
+                    + "accepted: \"none\" alone, or regions such as us-east,eu-west");
+        }
+        return edges;
+    }
+
+    /**
+     * Returns a warning for each edge region after the first that no client of the demo or of the default load comes
+     * from. The first edge is also the default edge of every region without one, so it always serves clients.
+     */
     static List<String> edgeWarnings(List<String> regions) {
-        return regions.stream().filter(region -> !Workload.REGIONS.contains(region))
+        return regions.stream().skip(1).filter(region -> !Workload.REGIONS.contains(region))
                 .map(region -> "no client of the demo or of the default load comes from region '" + region
                         + "', so its edge serves only requests with X-Client-Region: " + region + " (default client regions: "
-                        + String.join(", ", Workload.REGIONS) + ")")
+                        + String.join(", ", Workload.REGIONS) + "; the first edge, " + regions.get(0)
+                        + ", serves the regions without an edge)")
                 .toList();
     }
 }

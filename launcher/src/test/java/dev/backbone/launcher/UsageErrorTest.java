@@ -30,13 +30,15 @@ class UsageErrorTest {
 
     @Test
     void invalidEdgeRegionsAreRejected() {
+        // --port 0 and --duration 1 bound the run in case a check ever let the cluster start.
         String[][] cases = {
                 {"Mars", "invalid edge region 'Mars'"},
-                {"us-east,us-east", "name a region twice"},
-                {"none,us-east", "mixes \"none\" with regions"},
+                {"us-east,us-east", "edge region 'us-east' is named twice"},
+                {"none,us-east", "has \"none\" among other values"},
         };
         for (String[] edgeCase : cases) {
-            ConsoleCapture.Result result = ConsoleCapture.run(() -> Backbone.run("cluster", "--edges", edgeCase[0]));
+            ConsoleCapture.Result result = ConsoleCapture.run(() -> Backbone.run("cluster", "--edges", edgeCase[0],
+                    "--port", "0", "--duration", "1"));
 
             assertThat(result.exitCode()).as(edgeCase[0]).isEqualTo(2);
             assertThat(result.err()).as(edgeCase[0]).contains(edgeCase[1]);
@@ -47,7 +49,9 @@ class UsageErrorTest {
     @Test
     void edgeWithoutClientsIsWarned() {
         assertThat(ClusterCommand.edgeWarnings(java.util.List.of("us-east", "eu-west"))).isEmpty();
+        assertThat(ClusterCommand.edgeWarnings(java.util.List.of("mars"))).as("the first edge is the default edge").isEmpty();
         assertThat(ClusterCommand.edgeWarnings(java.util.List.of("us-east", "mars")))
-                .singleElement().asString().contains("region 'mars'").contains("X-Client-Region: mars");
+                .singleElement().asString().contains("region 'mars'").contains("X-Client-Region: mars")
+                .contains("the first edge, us-east");
     }
 }

@@ -82,8 +82,13 @@ final class BatchLineValidation {
         require(RequestValidation.isValidCountry(country), "country", country, RequestValidation.COUNTRY_RULE);
 
         Map<String, String> headers = headers(line.headers(), host);
-        if (line.body() != null && unpairedSurrogateAt(line.body()) >= 0) {
-            throw invalid("body", line.body(), BODY_RULE);
+        int surrogateAt = line.body() == null ? -1 : unpairedSurrogateAt(line.body());
+        if (surrogateAt >= 0) {
+            int from = Math.max(0, surrogateAt - MAX_SHOWN_CHARS / 2);
+            String around = shown(line.body().substring(from));
+            String surrogate = "\\u" + Integer.toHexString(line.body().charAt(surrogateAt));
+            throw new BatchLineException("invalid body: unpaired surrogate " + surrogate + " at character " + surrogateAt,
+                    Map.of("field", "body", "value", (from > 0 ? "..." : "") + around, "accepted", BODY_RULE));
         }
         long now = System.currentTimeMillis();
         // No deadline: nobody waits for the answer, so an app server answers it however late it reads it.
@@ -240,7 +245,7 @@ final class BatchLineValidation {
 
     /**
      * Returns {@code value} as error messages show it: at most {@value #MAX_SHOWN_CHARS} characters, without splitting a
-     * surrogate pair, and with control characters written as escapes such as {@code \r\n}.
+     * surrogate pair, and with control characters and unpaired surrogates written as escapes such as {@code \r\n}.
      */
     static String shown(String value) {
         if (value == null) {
@@ -254,7 +259,7 @@ final class BatchLineValidation {
         return printable(cut);
     }
 
-    /** Returns {@code value} with control characters written as escapes, such as {@code \r\n}. */
+    /** Returns {@code value} with control characters and unpaired surrogates written as escapes, such as {@code \r\n}. */
     static String printable(String value) {
         if (isText(value) && value.indexOf('\t') < 0) {
             return value;

@@ -360,6 +360,7 @@ class BatchIngestTest {
         assertThat(answer.get("errors")).extracting(error -> error.get("field").asText())
                 .containsExactly("body", "headers.x-note", "path", "path");
         assertThat(answer.get("errors").get(0).get("value").asText()).isEqualTo("x\\ud800y");
+        assertThat(answer.get("errors").get(0).get("message").asText()).contains("\\ud800 at character 1");
         assertThat(answer.get("errors").get(0).get("accepted").asText()).contains("unpaired surrogates");
         assertThat(producer.history()).hasSize(1);
         ClientRequest sent = producer.history().get(0).value();

@@ -71,8 +71,8 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
             context.schedule(Duration.ofMillis(config.traceRetentionMs() / 10), PunctuationType.WALL_CLOCK_TIME,
                     traces::purgeExpired);
         } else {
-            // Traces are off: delete those that a run with traces on left in the store.
-            traces.purgeExpired(context.currentSystemTimeMs());
+            // Traces are off: delete those that a run with traces on left in the store, future-dated ones included.
+            traces.purgeExpired(Long.MAX_VALUE);
         }
         // Wall-clock time, because stream time stalls while no requests arrive.
         context.schedule(Duration.ofMillis(config.dnsCachePurgeIntervalMs()), PunctuationType.WALL_CLOCK_TIME,

@@ -189,11 +189,7 @@ public record RoutingConfig(
         long dnsNegativeTtlMs = settings.longValue("dns.negative.ttl.ms", 5_000, 0, 86_400_000);
         int maxEntriesPerClient = settings.integer("dns.cache.max.entries.per.client", 100, 1, 100_000);
         long purgeIntervalMs = settings.longValue("dns.cache.purge.interval.ms", 1_000, 1, 3_600_000);
-        long traceRetentionMs = settings.longValue("trace.retention.ms", 600_000, 0, 86_400_000);
-        if (traceRetentionMs > 0 && traceRetentionMs < 1_000) {
-            settings.addProblem("trace.retention.ms=" + traceRetentionMs + " is out of range; accepted: 0 to store no "
-                    + "routing traces, or 1000 to 86400000");
-        }
+        long traceRetentionMs = traceRetentionMs(settings);
         String lbPoolsValue = settings.raw("lb.pools");
         PoolSettings defaultPoolSettings = poolSettings(settings, "lb.", null);
         int maglevTableSize = settings.integer("maglev.table.size", Maglev.DEFAULT_TABLE_SIZE, 3, Maglev.MAX_TABLE_SIZE);
@@ -363,5 +359,24 @@ public record RoutingConfig(
         // Kafka Streams lingers 100 ms by default, which would add up to 100 ms to every routed request.
         props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 2);
         return kafkaClient.applyTo(props);
+    }
+
+    /** Reads {@code trace.retention.ms}: 0 stores no routing traces, else 1000 to 86400000 ms (default 600000). */
+    private static long traceRetentionMs(Settings settings) {
+        String value = settings.raw("trace.retention.ms");
+        if (value == null) {
+            return 600_000;
+        }
+        try {
+            long parsed = Long.parseLong(value.trim());
+            if (parsed == 0 || parsed >= 1_000 && parsed <= 86_400_000) {
+                return parsed;
+            }
+        } catch (NumberFormatException e) {
+            // Reported below with the accepted values.
+        }
+        settings.addProblem("trace.retention.ms=" + value + " is not accepted; accepted: 0 to store no routing traces, "
+                + "or an integer from 1000 to 86400000");
+        return 600_000;
     }
 }

@@ -25,7 +25,7 @@ final class TraceQueryApi {
     private final InstancePeers peers;
     private final boolean tracesStored;
 
-    /** @param tracesStored false when {@code trace.retention.ms} is 0, so that no instance stores traces */
+    /** @param tracesStored false when this instance's {@code trace.retention.ms} is 0, so that it stores no traces */
     TraceQueryApi(KafkaStreams streams, InstancePeers peers, boolean tracesStored) {
         this.streams = streams;
         this.peers = peers;
@@ -46,24 +46,17 @@ final class TraceQueryApi {
                     "the request id, as the front door returns it in X-Request-Id"));
         }
         boolean localOnly = InstancePeers.parseLocal(local);
-        if (!tracesStored) {
-            throw ApiException.notFound("no routing trace of request '" + requestId + "': routing traces are off "
-                    + "(trace.retention.ms=0); set trace.retention.ms to 1000 or more to store them",
+        String tracesOff = "routing traces are off on " + peers.selfName() + " (trace.retention.ms=0); set "
+                + "trace.retention.ms to 1000 or more to store them";
+        if (!tracesStored && localOnly) {
+            throw ApiException.notFound("no routing trace of request '" + requestId + "': " + tracesOff,
                     Map.of("requestId", requestId));
         }
         if (streams.state() != KafkaStreams.State.RUNNING) {
             throw ApiException.unavailable("routing streams on " + peers.selfName() + " are " + streams.state()
                     + ", so the routing traces may be moving between instances; retry shortly");
         }
-        RoutingTrace trace;
-        try {
-            ReadOnlyKeyValueStore<String, RoutingTrace> store = streams.store(StoreQueryParameters.fromNameAndType(
-                    RoutingTopology.ROUTING_TRACES_STORE, QueryableStoreTypes.keyValueStore()));
-            trace = store.get(requestId);
-        } catch (InvalidStateStoreException e) {
-            throw ApiException.unavailable("the routing traces are not available on " + peers.selfName() + " ("
-                    + e.getMessage() + "); retry shortly");
-        }
+        RoutingTrace trace = tracesStored ? localTrace(requestId) : null;
         if (trace != null) {
             var answer = new LinkedHashMap<String, Object>();
             answer.put("trace", trace);
@@ -86,8 +79,19 @@ final class TraceQueryApi {
             }
         }
         throw ApiException.notFound("no routing trace of request '" + requestId + "' on " + String.join(", ", queried)
-                + "; traces are kept for trace.retention.ms after routing", Map.of("requestId", requestId,
-                "instancesQueried", queried));
+                + "; traces are kept for trace.retention.ms after routing" + (tracesStored ? "" : "; " + tracesOff),
+                Map.of("requestId", requestId, "instancesQueried", queried));
     }
 
+    /** Returns the trace of {@code requestId} from this instance's partitions, or null. */
+    private RoutingTrace localTrace(String requestId) {
+        try {
+            ReadOnlyKeyValueStore<String, RoutingTrace> store = streams.store(StoreQueryParameters.fromNameAndType(
+                    RoutingTopology.ROUTING_TRACES_STORE, QueryableStoreTypes.keyValueStore()));
+            return store.get(requestId);
+        } catch (InvalidStateStoreException e) {
+            throw ApiException.unavailable("the routing traces are not available on " + peers.selfName() + " ("
+                    + e.getMessage() + "); retry shortly");
+        }
+    }
 }

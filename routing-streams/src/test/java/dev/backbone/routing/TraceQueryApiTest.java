@@ -5,17 +5,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
 
-/** The trace query when traces are off; the REST API tests cover the stored traces on running instances. */
+/** The trace query on an instance that stores no traces; the REST API tests cover stored traces on running instances. */
 class TraceQueryApiTest {
 
     @Test
     void tracesOffIs404NamingTheSetting() {
-        // With traces off the query returns 404 before it touches Kafka Streams or the other instances.
-        var api = new TraceQueryApi(null, null, false);
+        // A query for this instance's partitions only, as a fanned-out query sends, returns 404 before it touches Kafka
+        // Streams when this instance stores no traces.
+        var api = new TraceQueryApi(null, new InstancePeers(null, "127.0.0.1:8081"), false);
 
-        assertThatThrownBy(() -> api.trace("req-1", null)).isInstanceOfSatisfying(ApiException.class, e -> {
+        assertThatThrownBy(() -> api.trace("req-1", "true")).isInstanceOfSatisfying(ApiException.class, e -> {
             assertThat(e.status()).isEqualTo(404);
-            assertThat(e.getMessage()).contains("req-1").contains("trace.retention.ms=0");
+            assertThat(e.getMessage()).contains("req-1").contains("127.0.0.1:8081").contains("trace.retention.ms=0");
         });
     }
 }

@@ -52,9 +52,12 @@ public record ClusterOptions(int httpPort, int routingInstances, int appServers,
                         + ", or \"none\" alone for no edge");
             }
         }
-        if (new java.util.HashSet<>(edgeRegions).size() < edgeRegions.size()) {
-            throw new IllegalArgumentException("edge regions " + edgeRegions + " name a region twice; accepted: one edge "
-                    + "per region");
+        var seen = new java.util.HashSet<String>();
+        for (String region : edgeRegions) {
+            if (!seen.add(region)) {
+                throw new IllegalArgumentException("edge region '" + region + "' is named twice in " + edgeRegions
+                        + "; accepted: one edge per region");
+            }
         }
         edgeRegions = List.copyOf(edgeRegions);
         redisUri = redisUri == null ? "" : redisUri.trim();
