@@ -92,8 +92,9 @@ final class ClusterCommand implements Callable<Integer> {
                 Thread.currentThread().interrupt();
             }
         }, "backbone-cluster-shutdown"));
-        out.printf("Backbone cluster is up (started in %.1f s). Press Ctrl-C to stop every service.%n",
-                (System.nanoTime() - startedAt) / 1e9);
+        out.printf("Backbone cluster is up (started in %.1f s). %s%n", (System.nanoTime() - startedAt) / 1e9,
+                durationSeconds > 0 ? "It stops after " + durationSeconds + " s; press Ctrl-C to stop it earlier."
+                        : "Press Ctrl-C to stop every service.");
         out.printf("  %-20s %8s  %-28s %s%n", "service", "pid", "ports", "log");
         for (ServiceProcess service : cluster.services()) {
             String ports = service.ports().entrySet().stream().map(e -> e.getKey() + " " + e.getValue())

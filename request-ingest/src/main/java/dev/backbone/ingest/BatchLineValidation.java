@@ -2,6 +2,7 @@ package dev.backbone.ingest;
 
 import dev.backbone.events.ClientRequest;
 import dev.backbone.events.HostNames;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -38,6 +39,7 @@ final class BatchLineValidation {
     private static final Set<String> RESERVED_HEADERS = Set.of("host", "content-length", "transfer-encoding", "x-client-id",
             "x-client-region", "x-client-country");
     private static final int MAX_SHOWN_CHARS = 64;
+    private static final String HEX_DIGITS = "0123456789ABCDEF";
 
     private BatchLineValidation() {
     }
@@ -87,7 +89,7 @@ final class BatchLineValidation {
             int from = Math.max(0, surrogateAt - MAX_SHOWN_CHARS / 2);
             String around = shown(line.body().substring(from));
             String surrogate = "\\u" + Integer.toHexString(line.body().charAt(surrogateAt));
-            throw new BatchLineException("invalid body: unpaired surrogate " + surrogate + " at character " + surrogateAt,
+            throw new BatchLineException("invalid body: unpaired surrogate " + surrogate + " at character " + (surrogateAt + 1),
                     Map.of("field", "body", "value", (from > 0 ? "..." : "") + around, "accepted", BODY_RULE));
         }
         long now = System.currentTimeMillis();
@@ -105,11 +107,15 @@ final class BatchLineValidation {
         if (!path.startsWith("/") || path.startsWith("//")) {
             throw invalid("path", path, PATH_RULE);
         }
+        if (unpairedSurrogateAt(path) >= 0) {
+            throw invalid("path", path, PATH_RULE);
+        }
         HttpURI uri;
         try {
-            uri = HttpURI.from(path);
+            uri = HttpURI.from(asRequestLine(path));
         } catch (RuntimeException e) {
-            // IllegalArgumentException for a bad escape, and in Jetty 12.1 an index error for some non-ASCII characters.
+            // IllegalArgumentException for a bad escape. Jetty 12.1 threw an index error for some non-ASCII characters,
+            // which asRequestLine now encodes; any other parser error is a bad path too.
             throw invalid("path", path, PATH_RULE);
         }
         boolean compliant = uri.getViolations().stream().allMatch(UriCompliance.DEFAULT::allows);
@@ -192,6 +198,36 @@ final class BatchLineValidation {
             }
         }
         return true;
+    }
+
+    /**
+     * Returns {@code target} with the non-ASCII characters of its path percent-encoded as UTF-8, which is how Jetty
+     * decodes the raw UTF-8 bytes of a request line's path; the query stays as it is, as a single request's does.
+     */
+    private static String asRequestLine(String target) {
+        int queryStart = target.indexOf('?');
+        String path = queryStart < 0 ? target : target.substring(0, queryStart);
+        boolean ascii = true;
+        for (int i = 0; i < path.length() && ascii; i++) {
+            ascii = path.charAt(i) < 0x80;
+        }
+        if (ascii) {
+            return target;
+        }
+        var encoded = new StringBuilder(target.length() + 16);
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c < 0x80) {
+                encoded.append(c);
+                continue;
+            }
+            int end = Character.isHighSurrogate(c) ? i + 2 : i + 1;
+            for (byte b : path.substring(i, end).getBytes(StandardCharsets.UTF_8)) {
+                encoded.append('%').append(HEX_DIGITS.charAt(b >> 4 & 0xF)).append(HEX_DIGITS.charAt(b & 0xF));
+            }
+            i = end - 1;
+        }
+        return queryStart < 0 ? encoded.toString() : encoded.append(target, queryStart, target.length()).toString();
     }
 
     /**
