@@ -82,6 +82,7 @@ final class FrontDoorHandler extends Handler.Abstract {
         }
         ClientResponse rejected = rejectBeforeBody(request, requestId);
         if (rejected != null) {
+            closeIfBodyUnread(request, response);
             write(response, callback, rejected, startedNanos);
             return true;
         }
@@ -93,6 +94,18 @@ final class FrontDoorHandler extends Handler.Abstract {
             accept(request, response, callback, requestId, body, startedNanos);
         });
         return true;
+    }
+
+    /**
+     * Adds {@code Connection: close} to the response of a request with a body that is answered before the body is read.
+     * Jetty closes such a connection after the response; without the header a client could send its next request on
+     * it and get no response (the routing API had that bug, which CI showed with {@code java.net.http.HttpClient}).
+     */
+    private static void closeIfBodyUnread(Request request, Response response) {
+        long declaredLength = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
+        if (declaredLength > 0 || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING)) {
+            response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        }
     }
 
     /**
@@ -127,6 +140,7 @@ final class FrontDoorHandler extends Handler.Abstract {
         // The call counts against its caller like any request; each line also counts against the line's client.
         ClientResponse rejected = rejectBeforeBody(request, batchId);
         if (rejected != null) {
+            closeIfBodyUnread(request, response);
             write(response, callback, rejected, startedNanos);
             return true;
         }

@@ -191,6 +191,8 @@ class FrontDoorIT {
 
         assertThat(response.statusCode()).isEqualTo(413);
         assertThat(response.body()).contains("max.body.bytes");
+        // The body stays unread and Jetty closes the connection, so the response says so.
+        assertThat(response.headers().firstValue("connection")).hasValue("close");
     }
 
     @Test
