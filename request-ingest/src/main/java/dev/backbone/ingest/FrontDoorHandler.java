@@ -97,9 +97,9 @@ final class FrontDoorHandler extends Handler.Abstract {
     }
 
     /**
-     * Adds {@code Connection: close} to the response of a request with a body that is answered before the body is read.
-     * Jetty closes such a connection after the response; without the header a client could send its next request on
-     * it and get no response (the routing API had that bug, which CI showed with {@code java.net.http.HttpClient}).
+     * Adds {@code Connection: close} to the response of a request whose body is not read. Jetty closes such a
+     * connection after the response; without the header a client could send its next request on it and get no
+     * response (the routing API had that bug, which CI showed with {@code java.net.http.HttpClient}).
      */
     private static void closeIfBodyUnread(Request request, Response response) {
         long declaredLength = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
