@@ -54,10 +54,14 @@ final class EdgeHandler extends Handler.Abstract {
                 answer = proxy.handle(toEdgeRequest(request, path));
             }
         } catch (ExecutionException e) {
-            // Jetty fails the read with IllegalArgumentException when the body exceeds the limit.
-            answer = e.getCause() instanceof IllegalArgumentException
+            // Jetty 12.1 fails the read with IllegalStateException("Max size (N) exceeded") when the body exceeds the
+            // limit; earlier versions used IllegalArgumentException.
+            answer = isBodyTooLarge(e.getCause())
                     ? ClientResponses.error(413, "request body is larger than the limit of the edge", CacheResult.PASS)
                     : ClientResponses.error(400, "cannot read the request body: " + e.getCause(), CacheResult.PASS);
+            // The rest of the body stays unread, so Jetty closes the connection; the response says so, so that a
+            // client does not send its next request on it and get no response.
+            response.getHeaders().put(HttpHeader.CONNECTION, "close");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             answer = ClientResponses.error(503, "the edge is stopping", CacheResult.PASS);
@@ -81,6 +85,11 @@ final class EdgeHandler extends Handler.Abstract {
         byte[] body = request.getMethod().equals("GET") || request.getMethod().equals("HEAD") ? new byte[0]
                 : readBody(request, maxRequestBodyBytes);
         return new EdgeRequest(request.getMethod(), host == null ? "" : host, path, request.getHttpURI().getQuery(), headers, body);
+    }
+
+    private static boolean isBodyTooLarge(Throwable readFailure) {
+        return readFailure instanceof IllegalArgumentException || readFailure instanceof IllegalStateException
+                && String.valueOf(readFailure.getMessage()).startsWith("Max size");
     }
 
     private static byte[] readBody(Request request, int maxBytes) throws ExecutionException, InterruptedException {

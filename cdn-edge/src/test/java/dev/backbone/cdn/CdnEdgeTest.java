@@ -526,6 +526,15 @@ class CdnEdgeTest {
         return send(builder.build());
     }
 
+    @Test
+    void oversizedAdminBodyIs413WithConnectionClose() throws Exception {
+        HttpResponse<String> response = admin("x".repeat(AdminEndpoint.MAX_BODY_BYTES + 1), "any-token");
+
+        assertThat(response.body()).contains("larger than the limit");
+        assertThat(response.statusCode()).isEqualTo(413);
+        assertThat(response.headers().firstValue("connection")).hasValue("close");
+    }
+
     private HttpResponse<String> admin(String body, String token) throws Exception {
         return send(HttpRequest.newBuilder(edgeUri("/admin/purge"))
                 .header("Authorization", "Bearer " + token)

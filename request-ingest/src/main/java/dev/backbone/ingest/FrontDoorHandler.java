@@ -88,6 +88,7 @@ final class FrontDoorHandler extends Handler.Abstract {
         }
         Content.Source.asByteArrayAsync(request, config.maxBodyBytes()).whenComplete((body, error) -> {
             if (error != null) {
+                closeIfBodyUnread(request, response);
                 write(response, callback, bodyError(requestId, error), startedNanos);
                 return;
             }
@@ -166,6 +167,7 @@ final class FrontDoorHandler extends Handler.Abstract {
         Executor executor = request.getComponents().getExecutor();
         Content.Source.asByteArrayAsync(request, config.maxBodyBytes()).whenComplete((body, error) -> {
             if (error != null) {
+                closeIfBodyUnread(request, response);
                 write(response, callback, bodyError(batchId, error), startedNanos);
                 return;
             }

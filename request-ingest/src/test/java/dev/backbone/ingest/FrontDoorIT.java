@@ -247,6 +247,18 @@ class FrontDoorIT {
     }
 
     @Test
+    void oversizedChunkedBodyIs413() throws Exception {
+        // No Content-Length: the limit shows only while the body is read, and the rest of it stays unread.
+        byte[] bytes = "x".repeat(5000).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        HttpResponse<String> response = send(to("/products/1").PUT(HttpRequest.BodyPublishers.ofInputStream(
+                () -> new java.io.ByteArrayInputStream(bytes))));
+
+        assertThat(response.statusCode()).isEqualTo(413);
+        assertThat(response.body()).contains("max.body.bytes");
+        assertThat(response.headers().firstValue("connection")).hasValue("close");
+    }
+
+    @Test
     void oversizedBatchBodyIs413() throws Exception {
         HttpResponse<String> response = send(to(BatchIngest.PATH)
                 .POST(HttpRequest.BodyPublishers.ofString("{\"path\": \"/a\"}\n".repeat(100))));
