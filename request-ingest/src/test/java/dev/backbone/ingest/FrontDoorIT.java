@@ -191,7 +191,7 @@ class FrontDoorIT {
 
         assertThat(response.statusCode()).isEqualTo(413);
         assertThat(response.body()).contains("max.body.bytes");
-        // The body stays unread and Jetty closes the connection, so the response says so.
+        // The body stays unread and Jetty closes the connection, so the response carries Connection: close.
         assertThat(response.headers().firstValue("connection")).hasValue("close");
     }
 
