@@ -179,16 +179,9 @@ public final class EndToEndBenchmark implements Callable<Integer> {
                 }
                 double passThroughRate = median(passThroughRates);
                 double routingRate = median(routingRates);
-                // The ratio pairs the two runs of each round, which ran under the same conditions.
-                double[] ratios = new double[rounds];
-                for (int round = 0; round < rounds; round++) {
-                    ratios[round] = routingRates[round] / passThroughRates[round];
-                }
-                double ratio = median(ratios);
-                double[] untracedRatios = new double[rounds];
-                for (int round = 0; round < rounds; round++) {
-                    untracedRatios[round] = untracedRates[round] / passThroughRates[round];
-                }
+                // The ratio pairs the runs of each round, which ran under the same conditions.
+                double ratio = medianRatio(routingRates, passThroughRates);
+                double untracedRatio = medianRatio(untracedRates, passThroughRates);
                 row("pass-through topology (same serdes, no logic), median of " + rounds + " rounds", "%,.0f records/s",
                         passThroughRate, "baseline");
                 out.printf("  pass-through topology: %,.0f records/s%n", passThroughRate);
@@ -197,9 +190,9 @@ public final class EndToEndBenchmark implements Callable<Integer> {
                         String.format("%.3f × pass-through, median of the rounds' ratios (target ≥ 0.8)", ratio));
                 out.printf("  routing-streams: %,.0f records/s (%.3f × pass-through)%n", routingRate, ratio);
                 row("routing-streams with trace.retention.ms=0 (no routing traces), median of " + rounds + " rounds", "%,.0f records/s", median(untracedRates),
-                        String.format("context: %.3f × pass-through, median of the rounds' ratios", median(untracedRatios)));
+                        String.format("context: %.3f × pass-through, median of the rounds' ratios", untracedRatio));
                 out.printf("  routing-streams without traces: %,.0f records/s (%.3f × pass-through)%n", median(untracedRates),
-                        median(untracedRatios));
+                        untracedRatio);
             }
             batchIngestRounds(out, bootstrap);
         }
@@ -238,11 +231,7 @@ public final class EndToEndBenchmark implements Callable<Integer> {
                     acceptedRates[round] = acceptedRate;
                 }
             }
-            double[] ratios = new double[rounds];
-            for (int round = 0; round < rounds; round++) {
-                ratios[round] = acceptedRates[round] / producerRates[round];
-            }
-            double ratio = median(ratios);
+            double ratio = medianRatio(acceptedRates, producerRates);
             row("raw producer, paired with the batch rounds, median of " + rounds + " rounds", "%,.0f records/s",
                     median(producerRates), "baseline");
             row(String.format("front door, accepted requests/s: POST /_backbone/requests, %d lines a call, %d calls in "
@@ -447,6 +436,15 @@ public final class EndToEndBenchmark implements Callable<Integer> {
             }
             return result.latencyMicros();
         }
+    }
+
+    /** Returns the median of the rounds' ratios {@code measured[i] / baseline[i]}. */
+    static double medianRatio(double[] measured, double[] baseline) {
+        double[] ratios = new double[measured.length];
+        for (int i = 0; i < measured.length; i++) {
+            ratios[i] = measured[i] / baseline[i];
+        }
+        return median(ratios);
     }
 
     static double median(double[] values) {

@@ -59,8 +59,8 @@ final class EdgeHandler extends Handler.Abstract {
             answer = isBodyTooLarge(e.getCause())
                     ? ClientResponses.error(413, "request body is larger than the limit of the edge", CacheResult.PASS)
                     : ClientResponses.error(400, "cannot read the request body: " + e.getCause(), CacheResult.PASS);
-            // The rest of the body stays unread, so Jetty closes the connection. Connection: close tells the client,
-            // which would otherwise send its next request on it and get no response.
+            // The rest of the body stays unread, so Jetty closes the connection. With Connection: close the client opens
+            // a new connection for its next request instead of getting no response on this one.
             response.getHeaders().put(HttpHeader.CONNECTION, "close");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -527,7 +527,7 @@ class CdnEdgeTest {
     }
 
     @Test
-    void oversizedAdminBodyIs413WithConnectionClose() throws Exception {
+    void oversizedAdminBodyIs413() throws Exception {
         HttpResponse<String> response = admin("x".repeat(AdminEndpoint.MAX_BODY_BYTES + 1), "any-token");
 
         assertThat(response.body()).contains("larger than the limit");

@@ -59,8 +59,8 @@ final class RawHttp {
                 }
                 out.flush();
             } catch (IOException e) {
-                // A server that rejects a large head or body answers and closes before it has read all of it, so the
-                // rest of the write fails with "Broken pipe" or a reset; its answer is still waiting to be read.
+                // A server that rejects a large head or body responds and closes before it has read all of it. The rest
+                // of the write then fails with "Broken pipe" or a reset, while the response waits to be read.
                 writeFailure = e;
             }
             return parse(readAll(socket.getInputStream(), writeFailure));

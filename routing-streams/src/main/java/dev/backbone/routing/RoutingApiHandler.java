@@ -233,11 +233,9 @@ final class RoutingApiHandler extends Handler.Abstract {
     }
 
     /**
-     * Reads and drops what is left of a request body of at most {@link #MAX_BODY_BYTES} before an error response. A
-     * route that rejects a request before reading its body, such as an admin route without a valid token, otherwise
-     * left content unread, and Jetty then closed the connection after the response without saying so in it. A client
-     * that kept the connection for its next request got "header parser received no bytes" (seen in CI with
-     * {@code java.net.http.HttpClient}).
+     * Reads and drops the rest of a request body of at most {@link #MAX_BODY_BYTES} before an error response. Jetty
+     * closes a connection with unread content after the response, without Connection: close, so a client that sent its
+     * next request on it got "header parser received no bytes" from {@code java.net.http.HttpClient}.
      */
     private static void discardBody(Request request) {
         long length = request.getLength();
@@ -251,7 +249,7 @@ final class RoutingApiHandler extends Handler.Abstract {
                 read += n;
             }
         } catch (IOException e) {
-            // The error response goes out anyway; Jetty closes the connection if the body stays unread.
+            // The error response goes out anyway, and Jetty closes the connection if the body stays unread.
             log.debug("Cannot read the rest of the body of {} {}: {}", request.getMethod(), Request.getPathInContext(request),
                     e.toString());
         }

@@ -10,8 +10,8 @@ class TraceQueryApiTest {
 
     @Test
     void tracesOffIs404NamingTheSetting() {
-        // A query for this instance's partitions only, as a fanned-out query sends, returns 404 before it touches Kafka
-        // Streams when this instance stores no traces.
+        // A local-only query, as other instances send, returns 404 without touching Kafka Streams when this instance
+        // stores no traces.
         var api = new TraceQueryApi(null, new InstancePeers(null, "127.0.0.1:8081"), false);
 
         assertThatThrownBy(() -> api.trace("req-1", "true")).isInstanceOfSatisfying(ApiException.class, e -> {
