@@ -1,16 +1,10 @@
 package dev.backbone.bench;
 
-import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -94,13 +88,13 @@ final class BatchIngestThroughput {
 
     /** Sends batches over one connection until all are taken or a call failed. */
     private void send(int batches, AtomicInteger next, AtomicLong accepted, AtomicReference<String> failure) {
-        Connection connection = null;
+        HttpConnection connection = null;
         try {
             for (int b = next.getAndIncrement(); b < batches && failure.get() == null; b = next.getAndIncrement()) {
                 if (connection == null) {
-                    connection = new Connection(endpoint);
+                    connection = new HttpConnection(endpoint, TIMEOUT_MS);
                 }
-                Response response = connection.call(calls[b % DISTINCT_BODIES]);
+                HttpConnection.Response response = connection.call(calls[b % DISTINCT_BODIES]);
                 if (response.status() != 202) {
                     failure.compareAndSet(null, "status " + response.status() + ": " + head(response.body()));
                     return;
@@ -137,118 +131,5 @@ final class BatchIngestThroughput {
 
     private static String head(byte[] body) {
         return new String(body, 0, Math.min(body.length, 200), StandardCharsets.UTF_8);
-    }
-
-    /** A response: its status, its body and whether the server closes the connection after it. */
-    record Response(int status, byte[] body, boolean closed) {
-    }
-
-    /** One keep-alive HTTP/1.1 connection that sends a call and reads its response, one at a time. */
-    static final class Connection implements AutoCloseable {
-
-        private final Socket socket;
-        private final OutputStream out;
-        private final InputStream in;
-
-        Connection(URI server) throws IOException {
-            socket = new Socket();
-            socket.setTcpNoDelay(true);
-            socket.connect(new InetSocketAddress(server.getHost(), server.getPort()), TIMEOUT_MS);
-            socket.setSoTimeout(TIMEOUT_MS);
-            out = socket.getOutputStream();
-            in = new BufferedInputStream(socket.getInputStream(), 16 * 1024);
-        }
-
-        /** Writes {@code request}, a whole HTTP/1.1 request with its body, and reads the response. */
-        Response call(byte[] request) throws IOException {
-            out.write(request);
-            out.flush();
-            String statusLine = readLine();
-            String[] parts = statusLine.split(" ", 3);
-            if (parts.length < 2 || !parts[0].startsWith("HTTP/1.")) {
-                throw new IOException("not an HTTP/1.x status line: '" + statusLine + "'");
-            }
-            int status = Integer.parseInt(parts[1]);
-
-            long contentLength = -1;
-            boolean chunked = false;
-            boolean closed = false;
-            for (String line = readLine(); !line.isEmpty(); line = readLine()) {
-                int colon = line.indexOf(':');
-                if (colon < 0) {
-                    throw new IOException("invalid header line '" + line + "'");
-                }
-                String name = line.substring(0, colon).trim().toLowerCase(Locale.ROOT);
-                String value = line.substring(colon + 1).trim();
-                switch (name) {
-                    case "content-length" -> contentLength = Long.parseLong(value);
-                    case "transfer-encoding" -> chunked = value.toLowerCase(Locale.ROOT).contains("chunked");
-                    case "connection" -> closed = value.toLowerCase(Locale.ROOT).contains("close");
-                    default -> {
-                        // Other headers do not change how the body is read.
-                    }
-                }
-            }
-
-            byte[] body;
-            if (chunked) {
-                body = readChunked();
-            } else if (contentLength >= 0) {
-                body = readExactly((int) contentLength);
-            } else {
-                throw new IOException("response " + status + " has neither Content-Length nor chunked transfer coding");
-            }
-            return new Response(status, body, closed);
-        }
-
-        private byte[] readChunked() throws IOException {
-            var body = new ByteArrayOutputStream();
-            while (true) {
-                String sizeLine = readLine();
-                int size = Integer.parseInt(sizeLine.split(";", 2)[0].trim(), 16);
-                if (size == 0) {
-                    // Trailer fields, if any, end with an empty line.
-                    while (!readLine().isEmpty()) {
-                        continue;
-                    }
-                    return body.toByteArray();
-                }
-                body.writeBytes(readExactly(size));
-                if (!readLine().isEmpty()) {
-                    throw new IOException("chunk of " + size + " bytes is not followed by CRLF");
-                }
-            }
-        }
-
-        private byte[] readExactly(int length) throws IOException {
-            byte[] bytes = in.readNBytes(length);
-            if (bytes.length < length) {
-                throw new IOException("connection closed after " + bytes.length + " of " + length + " body bytes");
-            }
-            return bytes;
-        }
-
-        /** Reads a line up to CRLF, without it. */
-        private String readLine() throws IOException {
-            var line = new StringBuilder();
-            for (int c = in.read(); c != '\n'; c = in.read()) {
-                if (c < 0) {
-                    throw new IOException("connection closed in the middle of a response head");
-                }
-                if (c != '\r') {
-                    line.append((char) c);
-                }
-            }
-            return line.toString();
-        }
-
-        @Override
-        public void close() {
-            try {
-                socket.close();
-            } catch (IOException e) {
-                // Closing a socket this benchmark no longer needs; nothing to recover.
-            }
-        }
     }
 }

@@ -29,10 +29,10 @@ class BatchIngestThroughputTest {
         var requests = new CopyOnWriteArrayList<String>();
         try (var server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Thread serving = serve(server, responses, requests);
-            try (var connection = new BatchIngestThroughput.Connection(URI.create("http://127.0.0.1:" + server.getLocalPort()))) {
-                BatchIngestThroughput.Response first = connection.call(CALL);
-                BatchIngestThroughput.Response second = connection.call(CALL);
-                BatchIngestThroughput.Response third = connection.call(CALL);
+            try (var connection = new HttpConnection(URI.create("http://127.0.0.1:" + server.getLocalPort()), 10_000)) {
+                HttpConnection.Response first = connection.call(CALL);
+                HttpConnection.Response second = connection.call(CALL);
+                HttpConnection.Response third = connection.call(CALL);
 
                 assertThat(first.status()).isEqualTo(202);
                 assertThat(BatchIngestThroughput.acceptedCount(first.body())).isEqualTo(2);
@@ -50,7 +50,7 @@ class BatchIngestThroughputTest {
     void responseWithoutLengthIsAnError() throws Exception {
         try (var server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             serve(server, List.of("HTTP/1.1 202 Accepted\r\n\r\n{}"), new CopyOnWriteArrayList<>());
-            try (var connection = new BatchIngestThroughput.Connection(URI.create("http://127.0.0.1:" + server.getLocalPort()))) {
+            try (var connection = new HttpConnection(URI.create("http://127.0.0.1:" + server.getLocalPort()), 10_000)) {
                 assertThatThrownBy(() -> connection.call(CALL)).isInstanceOf(IOException.class)
                         .hasMessageContaining("neither Content-Length nor chunked");
             }
@@ -66,7 +66,7 @@ class BatchIngestThroughputTest {
     }
 
     /** Serves one connection: reads each request whole and writes the next canned response. */
-    private static Thread serve(ServerSocket server, List<String> responses, List<String> requests) {
+    static Thread serve(ServerSocket server, List<String> responses, List<String> requests) {
         Thread thread = new Thread(() -> {
             try (var socket = server.accept()) {
                 InputStream in = new BufferedInputStream(socket.getInputStream());
@@ -81,6 +81,11 @@ class BatchIngestThroughputTest {
         }, "batch-client-test-server");
         thread.start();
         return thread;
+    }
+
+    /** Reads one request, head and Content-Length body, from a socket the test accepted. */
+    static String readRequestFrom(java.net.Socket socket) throws IOException {
+        return readRequest(new BufferedInputStream(socket.getInputStream()));
     }
 
     private static String readRequest(InputStream in) throws IOException {
