@@ -12,7 +12,7 @@ import java.util.Locale;
 
 /**
  * One keep-alive HTTP/1.1 connection of the benchmark's load generators: it writes prebuilt request bytes and reads
- * the response, one call at a time. It reads Content-Length and chunked bodies and nothing else HTTP allows.
+ * the response, one call at a time. It reads only bodies framed by Content-Length or chunked transfer coding.
  */
 final class HttpConnection implements AutoCloseable {
 

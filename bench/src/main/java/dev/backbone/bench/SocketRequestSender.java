@@ -52,7 +52,7 @@ final class SocketRequestSender implements RequestSender {
         return future;
     }
 
-    /** The request as it goes on the wire: the same headers as {@code HttpRequestSender} sends, without a token. */
+    /** Returns the request as it goes on the wire, with the headers that {@code HttpRequestSender} sends but no token. */
     static byte[] bytes(Request request) {
         byte[] body = request.body() == null ? new byte[0] : request.body().getBytes(StandardCharsets.UTF_8);
         var head = new StringBuilder(256)

@@ -45,7 +45,7 @@ class SocketRequestSenderTest {
     }
 
     @Test
-    void aBrokenConnectionFailsThatRequestOnly() throws Exception {
+    void brokenConnectionFailsOneRequest() throws Exception {
         try (var server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Thread serving = new Thread(() -> {
                 try {
