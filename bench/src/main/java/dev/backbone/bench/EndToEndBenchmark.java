@@ -65,7 +65,8 @@ public final class EndToEndBenchmark implements Callable<Integer> {
             description = "Requests sent to the front door before it is measured; 0 skips the warm-up (default: ${DEFAULT-VALUE}).")
     int httpWarmupRequests;
 
-    @Option(names = "--http-concurrency", defaultValue = "64", description = "Requests in flight for the maximum rate (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--http-concurrency", defaultValue = "64",
+            description = "Requests in flight for the maximum rate, and connections of the HTTP latency run (default: ${DEFAULT-VALUE}).")
     int httpConcurrency;
 
     @Option(names = "--batch-size", defaultValue = "500",
