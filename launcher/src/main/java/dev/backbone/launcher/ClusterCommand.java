@@ -127,11 +127,15 @@ final class ClusterCommand implements Callable<Integer> {
     /**
      * Returns the edge regions of {@code --edges}: none for {@code none} alone, else the values as given.
      *
-     * @throws IllegalArgumentException when {@code none} comes with other values
+     * @throws IllegalArgumentException when {@code none} is named more than once or comes with other values
      */
     static List<String> edgeRegions(List<String> edges) {
         if (edges.size() == 1 && edges.get(0).equals("none")) {
             return List.of();
+        }
+        if (edges.stream().allMatch("none"::equals)) {
+            throw new IllegalArgumentException("--edges " + String.join(",", edges) + " names \"none\" " + edges.size()
+                    + " times; accepted: \"none\" alone, or regions such as us-east,eu-west");
         }
         if (edges.contains("none")) {
             throw new IllegalArgumentException("--edges " + String.join(",", edges) + " has \"none\" among other values; "

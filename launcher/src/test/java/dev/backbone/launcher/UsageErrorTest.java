@@ -35,6 +35,7 @@ class UsageErrorTest {
                 {"Mars", "invalid edge region 'Mars'"},
                 {"us-east,us-east", "edge region 'us-east' is named twice"},
                 {"none,us-east", "has \"none\" among other values"},
+                {"none,none", "--edges none,none names \"none\" 2 times"},
         };
         for (String[] edgeCase : cases) {
             ConsoleCapture.Result result = ConsoleCapture.run(() -> Backbone.run("cluster", "--edges", edgeCase[0],
