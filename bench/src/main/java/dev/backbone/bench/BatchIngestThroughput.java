@@ -30,9 +30,7 @@ final class BatchIngestThroughput {
     private final byte[][] calls;
 
     BatchIngestThroughput(URI frontDoor, int batchSize, int inFlight) {
-        if (!"127.0.0.1".equals(frontDoor.getHost()) || !"http".equals(frontDoor.getScheme())) {
-            throw new IllegalArgumentException("the batch load only talks to http://127.0.0.1, not " + frontDoor);
-        }
+        HttpConnection.requireLoopback(frontDoor, "the batch load");
         this.endpoint = frontDoor;
         this.batchSize = batchSize;
         this.inFlight = inFlight;

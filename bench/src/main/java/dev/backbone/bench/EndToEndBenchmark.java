@@ -421,9 +421,9 @@ public final class EndToEndBenchmark implements Callable<Integer> {
     }
 
     /**
-     * Runs the open-loop HTTP latency run at {@code rate}. The requests go over the benchmark's own keep-alive sockets
-     * rather than {@code java.net.http.HttpClient}: in a probe of this run at 500 requests/s, that client's threads
-     * took about a tenth of the CPU and doubled the p50 (20 ms against 9 ms) on the 2 cores it shares with the stack.
+     * Measures the HTTP round trip at {@code rate} in an open loop. The requests go over the benchmark's own keep-alive
+     * sockets rather than {@code java.net.http.HttpClient}: in a probe of this run at 500 requests/s, that client's
+     * threads took about a tenth of the CPU and about doubled the p50 (19.3 against 9.0 ms) on 2 shared cores.
      */
     private static Histogram httpLatency(LocalStack stack, double rate, Duration duration, int connections)
             throws InterruptedException {

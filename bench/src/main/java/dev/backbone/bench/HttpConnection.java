@@ -24,6 +24,16 @@ final class HttpConnection implements AutoCloseable {
     private final OutputStream out;
     private final InputStream in;
 
+    /**
+     * Throws {@link IllegalArgumentException} unless {@code server} is plain HTTP on 127.0.0.1, naming {@code client}:
+     * the benchmark's load generators send only to the local stack.
+     */
+    static void requireLoopback(URI server, String client) {
+        if (!"127.0.0.1".equals(server.getHost()) || !"http".equals(server.getScheme())) {
+            throw new IllegalArgumentException(client + " only talks to http://127.0.0.1, not " + server);
+        }
+    }
+
     /** Opens a connection to {@code server}; {@code timeoutMs} bounds the connect and every read. */
     HttpConnection(URI server, int timeoutMs) throws IOException {
         socket = new Socket();

@@ -28,11 +28,9 @@ final class SocketRequestSender implements RequestSender {
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final List<Thread> threads = new ArrayList<>();
 
-    /** @param connections connections, and so requests in flight at most */
+    /** @param connections number of connections, which is also the maximum of requests in flight */
     SocketRequestSender(URI server, int connections) {
-        if (!"127.0.0.1".equals(server.getHost()) || !"http".equals(server.getScheme())) {
-            throw new IllegalArgumentException("the socket sender only talks to http://127.0.0.1, not " + server);
-        }
+        HttpConnection.requireLoopback(server, "the socket sender");
         if (connections < 1) {
             throw new IllegalArgumentException("connections must be at least 1, got " + connections);
         }

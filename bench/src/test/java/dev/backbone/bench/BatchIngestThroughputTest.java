@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -84,7 +85,7 @@ class BatchIngestThroughputTest {
     }
 
     /** Reads one request, head and Content-Length body, from a socket the test accepted. */
-    static String readRequestFrom(java.net.Socket socket) throws IOException {
+    static String readRequestFrom(Socket socket) throws IOException {
         return readRequest(new BufferedInputStream(socket.getInputStream()));
     }
 

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class SocketRequestSenderTest {
 
     @Test
-    void sendsTheWorkloadHeadersAndReusesTheConnection() throws Exception {
+    void sendsHeadersOverOneConnection() throws Exception {
         var requests = new CopyOnWriteArrayList<String>();
         try (var server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Thread serving = BatchIngestThroughputTest.serve(server, List.of(
@@ -55,7 +55,7 @@ class SocketRequestSenderTest {
                     second.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                     second.close();
                 } catch (IOException e) {
-                    // The assertions below fail when the server could not answer.
+                    // The assertions below fail when the server could not respond.
                 }
             });
             serving.start();

@@ -21,6 +21,9 @@ import picocli.CommandLine.Option;
                 + "service's process id, ports and log file, and stops them all on Ctrl-C.")
 final class ClusterCommand implements Callable<Integer> {
 
+    /** What {@code --edges} accepts, for the error messages about "none". */
+    private static final String EDGES_RULE = "accepted: \"none\" alone, or regions such as us-east,eu-west";
+
     @Option(names = "--port", defaultValue = "8080", description = "Front-door HTTP port on 127.0.0.1; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int port;
 
@@ -135,11 +138,11 @@ final class ClusterCommand implements Callable<Integer> {
         }
         if (edges.stream().allMatch("none"::equals)) {
             throw new IllegalArgumentException("--edges " + String.join(",", edges) + " names \"none\" " + edges.size()
-                    + " times; accepted: \"none\" alone, or regions such as us-east,eu-west");
+                    + " times; " + EDGES_RULE);
         }
         if (edges.contains("none")) {
             throw new IllegalArgumentException("--edges " + String.join(",", edges) + " has \"none\" among other values; "
-                    + "accepted: \"none\" alone, or regions such as us-east,eu-west");
+                    + EDGES_RULE);
         }
         return edges;
     }
