@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
                 + "service's process id, ports and log file, and stops them all on Ctrl-C.")
 final class ClusterCommand implements Callable<Integer> {
 
-    /** What {@code --edges} accepts, for the error messages about "none". */
+    /** The accepted forms of {@code --edges}, for the error messages about "none". */
     private static final String EDGES_RULE = "accepted: \"none\" alone, or regions such as us-east,eu-west";
 
     @Option(names = "--port", defaultValue = "8080", description = "Front-door HTTP port on 127.0.0.1; 0 picks a free one (default: ${DEFAULT-VALUE}).")
