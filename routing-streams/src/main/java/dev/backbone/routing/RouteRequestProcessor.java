@@ -39,6 +39,7 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
     private final LoadBalancing loadBalancing;
     private final Membership membership;
     private final RoutingMetrics metrics;
+    private final LocalTraces localTraces;
     private ProcessorContext<Object, Object> context;
     private DnsAnswers answers;
     private ClientDnsCache cache;
@@ -46,8 +47,10 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
     /** The trace of the request being routed. */
     private RoutingTrace.Builder trace;
 
-    RouteRequestProcessor(RoutingConfig config, LoadBalancing loadBalancing, RoutingMetrics metrics) {
+    RouteRequestProcessor(RoutingConfig config, LoadBalancing loadBalancing, RoutingMetrics metrics,
+                          LocalTraces localTraces) {
         this.config = config;
+        this.localTraces = localTraces;
         this.loadBalancing = loadBalancing;
         this.membership = loadBalancing.membership();
         this.metrics = metrics;
@@ -65,6 +68,9 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
         traces = new RoutingTraces(context.getStateStore(RoutingTopology.ROUTING_TRACES_STORE), config.traceRetentionMs());
         // Kafka Streams initializes processors after it restored their stores, so the restored traces are there.
         traces.rebuildIndex();
+        TraceCommitHook commitHook = context.getStateStore(RoutingTopology.TRACE_COMMIT_HOOK);
+        commitHook.onCommit(traces::flush);
+        localTraces.register(context.taskId().partition(), traces);
         metrics.trackIndexedTraces(this, traces::indexed);
         if (config.traceRetentionMs() > 0) {
             // Traces live up to a tenth of the retention longer than configured.
@@ -84,6 +90,8 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
 
     @Override
     public void close() {
+        // Kafka Streams commits a task before it closes it cleanly, so the hook has written the pending traces.
+        localTraces.unregister(context.taskId().partition(), traces);
         metrics.untrackCacheSize(this);
         metrics.untrackIndexedTraces(this);
     }

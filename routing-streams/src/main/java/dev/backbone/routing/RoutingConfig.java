@@ -61,8 +61,7 @@ import org.apache.kafka.streams.StreamsConfig;
  * @param dnsCachePurgeIntervalMs     wall-clock interval of the punctuator that deletes expired client DNS cache
  *                                    entries ({@code dns.cache.purge.interval.ms}, default 1000)
  * @param traceRetentionMs            how long the routing trace of a request stays queryable by request id
- *                                    ({@code trace.retention.ms}, default 600000); 0 stores no traces, which saves
- *                                    a store write and a changelog record per request
+ *                                    ({@code trace.retention.ms}, default 600000); 0 stores no traces
  * @param defaultPoolSettings         settings of pools not listed in {@code lb.pools}: {@code lb.hash.key}
  *                                    ({@code client} (default), {@code path} or {@code header:<name>}),
  *                                    {@code lb.bounded.load.factor} (default 0: off) and {@code lb.load.window.ms}

@@ -49,8 +49,8 @@ final class RoutingMetrics {
                 .strongReference(true)
                 .register(registry);
         Gauge.builder("backbone.routing.traces.indexed", this, metrics -> sum(metrics.indexedTraces))
-                .description("Entries in the routing-trace purge indexes of this instance's tasks: one per stored trace, "
-                        + "and one more for each request routed again")
+                .description("Request ids in the routing-trace indexes of this instance's tasks, written to a batch or "
+                        + "pending; a request routed again while its earlier trace is written counts twice")
                 .strongReference(true)
                 .register(registry);
         routed = Counter.builder("backbone.routing.requests.routed")

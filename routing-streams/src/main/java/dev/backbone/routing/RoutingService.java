@@ -116,14 +116,15 @@ public final class RoutingService implements AutoCloseable {
 
         KafkaStreams streams = null;
         var loadBalancing = new LoadBalancing(config, registry);
+        var localTraces = new LocalTraces();
         try {
-            streams = new KafkaStreams(RoutingTopology.build(config, registry, deadLetters, loadBalancing),
+            streams = new KafkaStreams(RoutingTopology.build(config, registry, deadLetters, loadBalancing, localTraces),
                     streamsProperties);
             var admin = new DnsAdminApi(producer, dnsRecordsOf(streams), clock, applicationServer);
             var queries = new DnsQueryApi(streams, applicationServer, config.dnsNegativeTtlMs(), clock);
             var peers = new InstancePeers(streams, applicationServer);
             var loadBalancerQueries = new LoadBalancerQueryApi(loadBalancing, clock, applicationServer, peers);
-            var traceQueries = new TraceQueryApi(streams, peers, config.traceRetentionMs() > 0);
+            var traceQueries = new TraceQueryApi(streams, localTraces, peers, config.traceRetentionMs() > 0);
             rest.start(new RoutingApiHandler(admin, queries, loadBalancerQueries, traceQueries, registry,
                     config.adminToken(), applicationServer));
         } catch (RuntimeException e) {

@@ -19,7 +19,7 @@ import org.apache.kafka.streams.state.Stores;
  * backbone.client-requests ─▶ route-request ─┬▶ backbone.routed-requests
  *                             │               ├▶ backbone.responses (errors)
  *                             │               └▶ backbone.dead-letters
- *                             └─ stores client-dns-cache and client-dns-cache-expiry
+ *                             └─ stores client-dns-cache, client-dns-cache-expiry and routing-trace-batches
  * </pre>
  *
  * The route processor also runs a wall-clock punctuator every {@code heartbeat.check.interval.ms} that marks silent
@@ -56,10 +56,14 @@ public final class RoutingTopology {
     public static final String CLIENT_DNS_CACHE_EXPIRY_STORE = "client-dns-cache-expiry";
 
     /**
-     * In-memory store of the {@link RoutingTrace} of each request by request id, kept for {@code trace.retention.ms}.
-     * It is partitioned by client id like the requests, so a query by request id asks every instance.
+     * In-memory store of batches of {@link RoutingTrace}, kept for {@code trace.retention.ms}: keys are numbers that rise
+     * with each batch of a task, values the traces as {@link StoreSerdes#readTraceBatch} reads them. It is partitioned by
+     * client id like the requests, so a query by request id asks every instance. {@link RoutingTraces} explains the
+     * batches; it replaced the store {@code routing-traces}, which held one trace per key.
      */
-    public static final String ROUTING_TRACES_STORE = "routing-traces";
+    public static final String ROUTING_TRACES_STORE = "routing-trace-batches";
+    /** A store without data whose flush at each commit writes the pending routing traces ({@link TraceCommitHook}). */
+    public static final String TRACE_COMMIT_HOOK = "routing-trace-commit-hook";
 
     private RoutingTopology() {
     }
@@ -79,19 +83,19 @@ public final class RoutingTopology {
      * @param deadLetters where malformed DNS records and heartbeats go; called on the global stream thread
      */
     public static Topology build(RoutingConfig config, MeterRegistry registry, DeadLetterSink deadLetters) {
-        return build(config, registry, deadLetters, new LoadBalancing(config, registry));
+        return build(config, registry, deadLetters, new LoadBalancing(config, registry), new LocalTraces());
     }
 
-    /** Builds the topology around load-balancer state that the caller also reads, such as the REST API. */
+    /** Builds the topology around load-balancer state and routing traces that the caller also reads, such as the REST API. */
     static Topology build(RoutingConfig config, MeterRegistry registry, DeadLetterSink deadLetters,
-                          LoadBalancing loadBalancing) {
+                          LoadBalancing loadBalancing, LocalTraces traces) {
         var metrics = new RoutingMetrics(registry);
         var topology = new Topology();
         addGlobalStores(topology, config, metrics, deadLetters, loadBalancing.membership());
 
         topology.addSource(CLIENT_REQUESTS_SOURCE, Topics.CLIENT_REQUESTS.keySerde().deserializer(),
                 Topics.CLIENT_REQUESTS.valueSerde().deserializer(), Topics.CLIENT_REQUESTS.name());
-        topology.addProcessor(ROUTE_PROCESSOR, () -> new RouteRequestProcessor(config, loadBalancing, metrics),
+        topology.addProcessor(ROUTE_PROCESSOR, () -> new RouteRequestProcessor(config, loadBalancing, metrics, traces),
                 CLIENT_REQUESTS_SOURCE);
         // In-memory stores with changelogs: every entry expires within its TTL, so the stores stay as small as the set of
         // recently active clients, and a RocksDB flush of both stores at every commit would stall the stream thread.
@@ -102,8 +106,9 @@ public final class RoutingTopology {
                         Stores.inMemoryKeyValueStore(CLIENT_DNS_CACHE_EXPIRY_STORE), Serdes.String(), Serdes.String())
                 .withCachingDisabled(), ROUTE_PROCESSOR);
         topology.addStateStore(Stores.keyValueStoreBuilder(
-                        Stores.inMemoryKeyValueStore(ROUTING_TRACES_STORE), Serdes.String(), StoreSerdes.routingTrace())
+                        Stores.inMemoryKeyValueStore(ROUTING_TRACES_STORE), Serdes.Long(), Serdes.ByteArray())
                 .withCachingDisabled(), ROUTE_PROCESSOR);
+        topology.addStateStore(TraceCommitHook.builder(TRACE_COMMIT_HOOK), ROUTE_PROCESSOR);
 
         topology.addSink(ROUTED_REQUESTS_SINK, Topics.ROUTED_REQUESTS.name(), new StringSerializer(),
                 new RoutedOutput.ValueSerializer(), new AnnouncedPartitionPartitioner(), ROUTE_PROCESSOR);

@@ -15,7 +15,8 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 
 /**
- * Binary serdes for the values of the route processor's own stores, {@link CachedAnswer} and {@link RoutingTrace}.
+ * Binary serdes for the values of the route processor's own stores, {@link CachedAnswer} and batches of
+ * {@link RoutingTrace}.
  * The processor reads a cache entry and writes a trace for every request, and Jackson spent about a sixth of the
  * routing thread on them. Nothing outside Backbone reads these stores' changelogs; the REST API reads typed values.
  *
@@ -36,8 +37,53 @@ final class StoreSerdes {
         return binarySerde(CachedAnswer.class, StoreSerdes::writeCachedAnswer, StoreSerdes::readCachedAnswer);
     }
 
-    static Serde<RoutingTrace> routingTrace() {
-        return binarySerde(RoutingTrace.class, StoreSerdes::writeTrace, StoreSerdes::readTrace);
+    /** Returns an empty batch of routing traces, to fill with {@link #appendTrace(Output, RoutingTrace)}. */
+    static Output newTraceBatch() {
+        var batch = new Output(16 * 1024);
+        batch.writeByte(VERSION);
+        return batch;
+    }
+
+    /**
+     * Appends {@code trace} to {@code batch}: a batch is the version byte and its traces one after the other.
+     *
+     * @throws SerializationException when a string of the trace is longer than 65,535 bytes; the batch is then as it
+     *                                was before the call
+     */
+    static void appendTrace(Output batch, RoutingTrace trace) {
+        int length = batch.length();
+        try {
+            writeTrace(batch, trace);
+        } catch (IllegalArgumentException e) {
+            batch.truncate(length);
+            throw new SerializationException("cannot write RoutingTrace of request '" + trace.requestId() + "': "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Reads a batch of routing traces that {@link #appendTrace(Output, RoutingTrace)} wrote, in the order they were
+     * appended.
+     *
+     * @param source names the batch in the error message, such as the store and key
+     * @throws SerializationException when the bytes are not such a batch
+     */
+    static List<RoutingTrace> readTraceBatch(String source, byte[] data) {
+        if (data.length == 0 || data[0] != VERSION) {
+            throw new SerializationException("cannot read routing trace batch " + source + ": format version "
+                    + (data.length == 0 ? "missing" : data[0]) + ", expected " + VERSION);
+        }
+        var traces = new ArrayList<RoutingTrace>();
+        var in = new Input(data, 1);
+        try {
+            while (in.available() > 0) {
+                traces.add(readTrace(in));
+            }
+        } catch (IOException | IllegalArgumentException e) {
+            throw new SerializationException("cannot read routing trace batch " + source + " after " + traces.size()
+                    + " traces: " + e.getMessage(), e);
+        }
+        return traces;
     }
 
     private static void writeCachedAnswer(Output out, CachedAnswer answer) {
@@ -232,6 +278,19 @@ final class StoreSerdes {
 
         byte[] toByteArray() {
             return Arrays.copyOf(bytes, length);
+        }
+
+        /** Returns the number of bytes written. */
+        int length() {
+            return length;
+        }
+
+        /** Drops what was written after the first {@code newLength} bytes. */
+        void truncate(int newLength) {
+            if (newLength < 0 || newLength > length) {
+                throw new IllegalArgumentException("cannot truncate " + length + " bytes to " + newLength);
+            }
+            length = newLength;
         }
 
         private void ensure(int more) {

@@ -22,12 +22,17 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 final class TraceQueryApi {
 
     private final KafkaStreams streams;
+    private final LocalTraces localTraces;
     private final InstancePeers peers;
     private final boolean tracesStored;
 
-    /** @param tracesStored false when this instance's {@code trace.retention.ms} is 0, so that it stores no traces */
-    TraceQueryApi(KafkaStreams streams, InstancePeers peers, boolean tracesStored) {
+    /**
+     * @param localTraces  the traces of this instance's tasks, which the route processors register
+     * @param tracesStored false when this instance's {@code trace.retention.ms} is 0, so that it stores no traces
+     */
+    TraceQueryApi(KafkaStreams streams, LocalTraces localTraces, InstancePeers peers, boolean tracesStored) {
         this.streams = streams;
+        this.localTraces = localTraces;
         this.peers = peers;
         this.tracesStored = tracesStored;
     }
@@ -86,12 +91,15 @@ final class TraceQueryApi {
     /** Returns the trace of {@code requestId} from this instance's partitions, or null. */
     private RoutingTrace localTrace(String requestId) {
         try {
-            ReadOnlyKeyValueStore<String, RoutingTrace> store = streams.store(StoreQueryParameters.fromNameAndType(
-                    RoutingTopology.ROUTING_TRACES_STORE, QueryableStoreTypes.keyValueStore()));
-            return store.get(requestId);
+            return localTraces.find(requestId, this::batchStore);
         } catch (InvalidStateStoreException e) {
             throw ApiException.unavailable("the routing traces are not available on " + peers.selfName() + " ("
                     + e.getMessage() + "); retry shortly");
         }
+    }
+
+    private ReadOnlyKeyValueStore<Long, byte[]> batchStore(int partition) {
+        return streams.store(StoreQueryParameters.fromNameAndType(RoutingTopology.ROUTING_TRACES_STORE,
+                QueryableStoreTypes.<Long, byte[]>keyValueStore()).withPartition(partition));
     }
 }

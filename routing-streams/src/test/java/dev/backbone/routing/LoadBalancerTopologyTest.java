@@ -66,7 +66,7 @@ class LoadBalancerTopologyTest {
         values.putAll(overrides);
         var config = RoutingConfig.from(Settings.of(values));
         loadBalancing = new LoadBalancing(config, registry);
-        var topology = RoutingTopology.build(config, registry, DeadLetterSink.logOnly(), loadBalancing);
+        var topology = RoutingTopology.build(config, registry, DeadLetterSink.logOnly(), loadBalancing, new LocalTraces());
         driver = new TopologyTestDriver(topology, config.streamsProperties(), START);
 
         requests = driver.createInputTopic(Topics.CLIENT_REQUESTS.name(), new StringSerializer(),

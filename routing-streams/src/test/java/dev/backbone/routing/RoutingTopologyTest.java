@@ -63,6 +63,7 @@ class RoutingTopologyTest {
     private TestOutputTopic<byte[], DeadLetter> deadLetters;
     private Instant now = START;
     private int requestCount;
+    private LocalTraces localTraces;
 
     @AfterEach
     void closeDriver() {
@@ -77,7 +78,9 @@ class RoutingTopologyTest {
         values.put("state.dir", stateDir.toString());
         values.putAll(overrides);
         var config = RoutingConfig.from(Settings.of(values));
-        var topology = RoutingTopology.build(config, registry, (key, letter, headers) -> globalDeadLetters.add(letter));
+        localTraces = new LocalTraces();
+        var topology = RoutingTopology.build(config, registry, (key, letter, headers) -> globalDeadLetters.add(letter),
+                new LoadBalancing(config, registry), localTraces);
         driver = new TopologyTestDriver(topology, config.streamsProperties(), START);
 
         requests = driver.createInputTopic(Topics.CLIENT_REQUESTS.name(), new StringSerializer(),
@@ -936,9 +939,22 @@ class RoutingTopologyTest {
 
     // ---- routing traces ----
 
+    /** Returns the trace of a request as the trace query finds it. */
     private RoutingTrace trace(String requestId) {
-        KeyValueStore<String, RoutingTrace> traces = driver.getKeyValueStore(RoutingTopology.ROUTING_TRACES_STORE);
-        return traces.get(requestId);
+        return localTraces.find(requestId, partition -> traceBatches());
+    }
+
+    private KeyValueStore<Long, byte[]> traceBatches() {
+        return driver.getKeyValueStore(RoutingTopology.ROUTING_TRACES_STORE);
+    }
+
+    /** Returns the traces in the batch store, in the order they were written. */
+    private List<RoutingTrace> writtenTraces() {
+        List<RoutingTrace> written = new ArrayList<>();
+        try (var batches = traceBatches().all()) {
+            batches.forEachRemaining(batch -> written.addAll(StoreSerdes.readTraceBatch("test", batch.value)));
+        }
+        return written;
     }
 
     @Test
@@ -967,6 +983,20 @@ class RoutingTopologyTest {
         assertThat(cached.resolvedBy()).isEqualTo("cache");
         assertThat(cached.dnsCacheHit()).isTrue();
         assertThat(cached.routedAtMs()).isEqualTo(START.plusSeconds(1).toEpochMilli());
+    }
+
+    @Test
+    void tracesReachTheBatchStoreWhenTheTaskCommits() {
+        // The test driver commits after each input record, as Kafka Streams does every commit.interval.ms.
+        start();
+        healthyShop(60);
+
+        var first = routeOne("client-1", HOST);
+        var second = routeOne("client-2", HOST);
+
+        assertThat(writtenTraces()).extracting(RoutingTrace::requestId)
+                .containsExactly(first.request().requestId(), second.request().requestId());
+        assertThat(traceBatches().approximateNumEntries()).as("one batch per commit").isEqualTo(2);
     }
 
     @Test

@@ -1,8 +1,11 @@
 package dev.backbone.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.ArrayList;
 import java.util.List;
+import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -10,47 +13,111 @@ import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The purge index of the routing traces, on a real in-memory store; the topology tests cover the processor's use. */
+/** The batches and indexes of the routing traces, on a real in-memory store; the topology tests cover the processor's use. */
 class RoutingTracesTest {
 
     private static final long RETENTION_MS = 1_000;
 
-    private KeyValueStore<String, RoutingTrace> store;
+    private KeyValueStore<Long, byte[]> store;
 
     @BeforeEach
     void createStore() {
-        store = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("traces"), Serdes.String(), StoreSerdes.routingTrace())
+        store = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("traces"), Serdes.Long(), Serdes.ByteArray())
                 .withLoggingDisabled().withCachingDisabled().build();
         store.init(new MockProcessorContext<>().getStateStoreContext(), store);
     }
 
     @Test
-    void zeroRetentionPurgeDeletesLeftoverTraces() {
+    void pendingTraceIsFoundBeforeItsBatchIsWritten() {
+        var traces = new RoutingTraces(store, RETENTION_MS);
+        traces.put(trace("req-1", 100));
+
+        assertThat(store.approximateNumEntries()).as("batches written").isZero();
+        assertThat(find(traces, "req-1").routedAtMs()).isEqualTo(100);
+        assertThat(find(traces, "req-2")).isNull();
+        assertThat(traces.indexed()).isEqualTo(1);
+    }
+
+    @Test
+    void flushWritesOneBatchAndTheTracesAreStillFound() {
+        var traces = new RoutingTraces(store, RETENTION_MS);
+        traces.put(trace("req-1", 100));
+        traces.put(trace("req-2", 200));
+
+        traces.flush();
+        traces.flush();
+
+        assertThat(store.approximateNumEntries()).as("an empty flush writes nothing").isEqualTo(1);
+        assertThat(StoreSerdes.readTraceBatch("0", store.get(0L))).extracting(RoutingTrace::requestId)
+                .containsExactly("req-1", "req-2");
+        assertThat(find(traces, "req-1").routedAtMs()).isEqualTo(100);
+        assertThat(find(traces, "req-2").routedAtMs()).isEqualTo(200);
+        assertThat(traces.indexed()).isEqualTo(2);
+    }
+
+    @Test
+    void fullBatchIsWrittenWithoutWaitingForTheCommit() {
+        var traces = new RoutingTraces(store, RETENTION_MS);
+        int count = 0;
+        while (store.approximateNumEntries() == 0) {
+            traces.put(trace("req-" + count, 100));
+            count++;
+        }
+
+        byte[] batch = store.get(0L);
+        assertThat(batch.length).isBetween(RoutingTraces.BATCH_BYTES, RoutingTraces.BATCH_BYTES + 200);
+        assertThat(StoreSerdes.readTraceBatch("0", batch)).hasSize(count);
+        assertThat(find(traces, "req-0")).isNotNull();
+    }
+
+    @Test
+    void traceTooLongToWriteIsRejectedAndTheBatchStaysIntact() {
+        var traces = new RoutingTraces(store, RETENTION_MS);
+        traces.put(trace("req-1", 100));
+        var tooLong = new RoutingTrace("req-2", "client-1", "a".repeat(70_000), null, false, List.of(), null, null, null,
+                false, RoutingTrace.REJECTED, 400, "invalid_host", 100);
+
+        assertThatThrownBy(() -> traces.put(tooLong)).isInstanceOf(SerializationException.class);
+        traces.put(trace("req-3", 100));
+        traces.flush();
+
+        assertThat(find(traces, "req-2")).isNull();
+        assertThat(StoreSerdes.readTraceBatch("0", store.get(0L))).extracting(RoutingTrace::requestId)
+                .containsExactly("req-1", "req-3");
+    }
+
+    @Test
+    void zeroRetentionPurgeDeletesLeftoverBatches() {
         // A processor with traces off purges once at start what a run with traces on left behind.
-        store.put("req-1", trace("req-1", 100));
-        store.put("req-2", trace("req-2", 900));
+        var earlier = new RoutingTraces(store, RETENTION_MS);
+        earlier.put(trace("req-1", 100));
+        earlier.flush();
+        earlier.put(trace("req-2", 900));
+        earlier.flush();
         var traces = new RoutingTraces(store, 0);
         traces.rebuildIndex();
 
-        traces.purgeExpired(1_000);
+        traces.purgeExpired(Long.MAX_VALUE);
 
-        assertThat(store.get("req-1")).isNull();
-        assertThat(store.get("req-2")).isNull();
+        assertThat(store.approximateNumEntries()).isZero();
         assertThat(traces.indexed()).isZero();
     }
 
     @Test
-    void purgeDeletesOnlyTracesOlderThanTheRetention() {
+    void purgeDeletesOnlyBatchesOlderThanTheRetention() {
         var traces = new RoutingTraces(store, RETENTION_MS);
         traces.put(trace("req-1", 100));
         traces.put(trace("req-2", 200));
+        traces.flush();
         traces.put(trace("req-3", 300));
+        traces.flush();
 
         traces.purgeExpired(1_200);
 
-        assertThat(store.get("req-1")).isNull();
-        assertThat(store.get("req-2")).as("routed exactly at the cutoff").isNull();
-        assertThat(store.get("req-3")).isNotNull();
+        assertThat(find(traces, "req-1")).isNull();
+        assertThat(find(traces, "req-2")).as("the batch's newest trace was routed exactly at the cutoff").isNull();
+        assertThat(find(traces, "req-3")).isNotNull();
+        assertThat(store.approximateNumEntries()).isEqualTo(1);
         assertThat(traces.indexed()).isEqualTo(1);
 
         traces.purgeExpired(5_000);
@@ -60,50 +127,110 @@ class RoutingTracesTest {
     }
 
     @Test
-    void rebuiltIndexFindsRestoredTracesInTimeOrder() {
-        // As after a restore from the changelog: the store contains traces that no index has seen, in key order.
-        // Key order and time order differ, so an index that is not sorted by time purges the wrong trace.
-        store.put("a-late", trace("a-late", 900));
-        store.put("b-early", trace("b-early", 100));
+    void batchExpiresWithItsNewestTrace() {
+        var traces = new RoutingTraces(store, RETENTION_MS);
+        traces.put(trace("req-1", 100));
+        traces.put(trace("req-2", 700));
+        traces.flush();
+
+        traces.purgeExpired(1_500);
+
+        assertThat(find(traces, "req-1")).as("kept up to one batch longer than the retention").isNotNull();
+        traces.purgeExpired(1_700);
+        assertThat(find(traces, "req-1")).isNull();
+    }
+
+    @Test
+    void rebuiltIndexFindsRestoredTracesAndPurgesInTimeOrder() {
+        // As after a restore from the changelog: the store holds batches that no index has seen. Key order and time
+        // order differ, so an index that is not sorted by time purges the wrong batch.
+        var earlier = new RoutingTraces(store, RETENTION_MS);
+        earlier.put(trace("late", 900));
+        earlier.flush();
+        earlier.put(trace("early", 100));
+        earlier.flush();
         var traces = new RoutingTraces(store, RETENTION_MS);
 
         traces.rebuildIndex();
         assertThat(traces.indexed()).isEqualTo(2);
+        assertThat(find(traces, "late").routedAtMs()).isEqualTo(900);
         traces.purgeExpired(1_500);
 
-        assertThat(store.get("b-early")).isNull();
-        assertThat(store.get("a-late")).isNotNull();
+        assertThat(find(traces, "early")).isNull();
+        assertThat(find(traces, "late")).isNotNull();
         assertThat(traces.indexed()).isEqualTo(1);
+    }
+
+    @Test
+    void rebuiltIndexContinuesTheBatchKeys() {
+        var earlier = new RoutingTraces(store, RETENTION_MS);
+        earlier.put(trace("req-1", 100));
+        earlier.flush();
+        var traces = new RoutingTraces(store, RETENTION_MS);
+        traces.rebuildIndex();
+
+        traces.put(trace("req-2", 200));
+        traces.flush();
+
+        assertThat(keys()).containsExactly(0L, 1L);
+        assertThat(find(traces, "req-1")).isNotNull();
     }
 
     @Test
     void requestRoutedAgainKeepsItsNewerTrace() {
         var traces = new RoutingTraces(store, RETENTION_MS);
         traces.put(trace("req-1", 100));
+        traces.flush();
         traces.put(trace("req-1", 800));
+        traces.flush();
 
         traces.purgeExpired(1_500);
 
-        assertThat(store.get("req-1").routedAtMs()).isEqualTo(800);
+        assertThat(find(traces, "req-1").routedAtMs()).isEqualTo(800);
         traces.purgeExpired(1_800);
-        assertThat(store.get("req-1")).isNull();
+        assertThat(find(traces, "req-1")).isNull();
         assertThat(traces.indexed()).isZero();
+    }
+
+    @Test
+    void requestRoutedTwiceInOneBatchIsFoundWithItsLastTrace() {
+        var traces = new RoutingTraces(store, RETENTION_MS);
+        traces.put(trace("req-1", 100));
+        traces.put(trace("req-1", 300));
+        traces.flush();
+
+        assertThat(find(traces, "req-1").routedAtMs()).isEqualTo(300);
     }
 
     @Test
     void clockStepBackKeepsPurging() {
         var traces = new RoutingTraces(store, RETENTION_MS);
-        // Routed while the clock was an hour ahead, then after it was set back.
+        // Written while the clock was an hour ahead, then after it was set back.
         traces.put(trace("ahead", 3_600_000));
+        traces.flush();
         traces.put(trace("after-1", 100));
+        traces.flush();
         traces.put(trace("after-2", 200));
+        traces.flush();
 
         traces.purgeExpired(1_500);
 
-        assertThat(store.get("after-1")).isNull();
-        assertThat(store.get("after-2")).isNull();
-        assertThat(store.get("ahead")).isNotNull();
+        assertThat(find(traces, "after-1")).isNull();
+        assertThat(find(traces, "after-2")).isNull();
+        assertThat(find(traces, "ahead")).isNotNull();
         assertThat(traces.indexed()).isEqualTo(1);
+    }
+
+    private RoutingTrace find(RoutingTraces traces, String requestId) {
+        return traces.find(requestId, () -> store);
+    }
+
+    private List<Long> keys() {
+        List<Long> keys = new ArrayList<>();
+        try (var entries = store.all()) {
+            entries.forEachRemaining(entry -> keys.add(entry.key));
+        }
+        return keys;
     }
 
     private static RoutingTrace trace(String requestId, long routedAtMs) {

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 class StoreSerdesTest {
 
-    private static final String TOPIC = "backbone-routing-routing-traces-changelog";
+    private static final String TOPIC = "backbone-routing-client-dns-cache-changelog";
 
     private final RoutingTrace routed = new RoutingTrace("req-1", "client-1", "xn--bcher-kva.example", "cache", true,
             List.of("lb-2", "lb-3"), "lb-1", "shop", "app-2", true, RoutingTrace.ROUTED, 200, null, 1_733_356_800_123L);
@@ -24,45 +24,54 @@ class StoreSerdesTest {
 
     @Test
     void valuesSurviveTheRoundTrip() {
-        var traces = StoreSerdes.routingTrace();
         var answers = StoreSerdes.cachedAnswer();
-        for (RoutingTrace trace : List.of(routed, rejected)) {
-            assertThat(traces.deserializer().deserialize(TOPIC, traces.serializer().serialize(TOPIC, trace))).isEqualTo(trace);
-        }
         for (CachedAnswer value : List.of(answer, nxdomain)) {
             assertThat(answers.deserializer().deserialize(TOPIC, answers.serializer().serialize(TOPIC, value))).isEqualTo(value);
         }
-        assertThat(traces.serializer().serialize(TOPIC, null)).isNull();
-        assertThat(traces.deserializer().deserialize(TOPIC, null)).isNull();
+        assertThat(answers.serializer().serialize(TOPIC, null)).isNull();
+        assertThat(answers.deserializer().deserialize(TOPIC, null)).isNull();
+    }
+
+    @Test
+    void traceBatchKeepsTracesInOrder() {
+        var batch = StoreSerdes.newTraceBatch();
+        StoreSerdes.appendTrace(batch, routed);
+        StoreSerdes.appendTrace(batch, rejected);
+        StoreSerdes.appendTrace(batch, routed);
+
+        assertThat(StoreSerdes.readTraceBatch("7", batch.toByteArray())).containsExactly(routed, rejected, routed);
+        assertThat(StoreSerdes.readTraceBatch("8", StoreSerdes.newTraceBatch().toByteArray())).isEmpty();
     }
 
     @Test
     void readsTheJsonOfEarlierVersions() {
-        byte[] json = new JsonSerde<>(RoutingTrace.class).serialize(TOPIC, routed);
-        assertThat(StoreSerdes.routingTrace().deserializer().deserialize(TOPIC, json)).isEqualTo(routed);
         byte[] answerJson = new JsonSerde<>(CachedAnswer.class).serialize(TOPIC, answer);
         assertThat(StoreSerdes.cachedAnswer().deserializer().deserialize(TOPIC, answerJson)).isEqualTo(answer);
     }
 
     @Test
-    void binaryIsSmallerThanJson() {
-        byte[] binary = StoreSerdes.routingTrace().serializer().serialize(TOPIC, routed);
+    void binaryTraceIsSmallerThanJson() {
+        var batch = StoreSerdes.newTraceBatch();
+        StoreSerdes.appendTrace(batch, routed);
         byte[] json = new JsonSerde<>(RoutingTrace.class).serialize(TOPIC, routed);
-        assertThat(binary.length).isLessThan(json.length / 2);
+        assertThat(batch.length()).isLessThan(json.length / 2);
     }
 
     @Test
-    void damagedBytesGiveASerializationExceptionNamingTheType() {
-        var traces = StoreSerdes.routingTrace();
-        byte[] bytes = traces.serializer().serialize(TOPIC, routed);
-        assertThatThrownBy(() -> traces.deserializer().deserialize(TOPIC, Arrays.copyOf(bytes, bytes.length - 3)))
-                .isInstanceOf(SerializationException.class).hasMessageContaining("RoutingTrace");
-        assertThatThrownBy(() -> traces.deserializer().deserialize(TOPIC, Arrays.copyOf(bytes, bytes.length + 1)))
-                .isInstanceOf(SerializationException.class).hasMessageContaining("left over");
-        assertThatThrownBy(() -> traces.deserializer().deserialize(TOPIC, new byte[]{9, 1, 2}))
+    void damagedBytesGiveASerializationExceptionNamingTheBatch() {
+        var batch = StoreSerdes.newTraceBatch();
+        StoreSerdes.appendTrace(batch, routed);
+        byte[] bytes = batch.toByteArray();
+        assertThatThrownBy(() -> StoreSerdes.readTraceBatch("12", Arrays.copyOf(bytes, bytes.length - 3)))
+                .isInstanceOf(SerializationException.class).hasMessageContaining("batch 12 after 0 traces");
+        assertThatThrownBy(() -> StoreSerdes.readTraceBatch("12", new byte[]{9, 1, 2}))
                 .isInstanceOf(SerializationException.class).hasMessageContaining("format version 9");
-        assertThatThrownBy(() -> traces.deserializer().deserialize(TOPIC, new byte[0]))
+        assertThatThrownBy(() -> StoreSerdes.readTraceBatch("12", new byte[0]))
                 .isInstanceOf(SerializationException.class).hasMessageContaining("missing");
+        var answers = StoreSerdes.cachedAnswer();
+        byte[] answerBytes = answers.serializer().serialize(TOPIC, answer);
+        assertThatThrownBy(() -> answers.deserializer().deserialize(TOPIC, Arrays.copyOf(answerBytes, answerBytes.length + 1)))
+                .isInstanceOf(SerializationException.class).hasMessageContaining("CachedAnswer").hasMessageContaining("left over");
     }
 
     @Test
@@ -96,11 +105,15 @@ class StoreSerdesTest {
     }
 
     @Test
-    void stringOver65535BytesIsRejected() {
-        var trace = new RoutingTrace("req-3", "client-1", "a".repeat(70_000), null, false, List.of(), null, null, null, false,
-                RoutingTrace.REJECTED, 400, "invalid_host", 7L);
+    void stringOver65535BytesIsRejectedAndLeavesTheBatchAsItWas() {
+        var tooLong = new RoutingTrace("req-3", "client-1", "a".repeat(70_000), null, false, List.of(), null, null, null,
+                false, RoutingTrace.REJECTED, 400, "invalid_host", 7L);
+        var batch = StoreSerdes.newTraceBatch();
+        StoreSerdes.appendTrace(batch, routed);
 
-        assertThatThrownBy(() -> StoreSerdes.routingTrace().serializer().serialize(TOPIC, trace))
-                .isInstanceOf(SerializationException.class).hasMessageContaining("RoutingTrace").hasMessageContaining("65,535");
+        assertThatThrownBy(() -> StoreSerdes.appendTrace(batch, tooLong))
+                .isInstanceOf(SerializationException.class).hasMessageContaining("req-3").hasMessageContaining("65,535");
+        StoreSerdes.appendTrace(batch, rejected);
+        assertThat(StoreSerdes.readTraceBatch("1", batch.toByteArray())).containsExactly(routed, rejected);
     }
 }

@@ -12,7 +12,7 @@ class TraceQueryApiTest {
     void tracesOffIs404NamingTheSetting() {
         // A local-only query, as other instances send, returns 404 without touching Kafka Streams when this instance
         // stores no traces.
-        var api = new TraceQueryApi(null, new InstancePeers(null, "127.0.0.1:8081"), false);
+        var api = new TraceQueryApi(null, new LocalTraces(), new InstancePeers(null, "127.0.0.1:8081"), false);
 
         assertThatThrownBy(() -> api.trace("req-1", "true")).isInstanceOfSatisfying(ApiException.class, e -> {
             assertThat(e.status()).isEqualTo(404);
