@@ -20,7 +20,11 @@ final class PoolBalancer {
 
     private final int tableSize;
     private final IntConsumer onRebuild;
-    private final Map<String, Maglev> tablesByPool = new ConcurrentHashMap<>();
+    private final Map<String, PoolTable> tablesByPool = new ConcurrentHashMap<>();
+
+    /** A pool's table and the map of UP servers it was last checked against. */
+    private record PoolTable(Map<String, Heartbeat> up, Maglev table) {
+    }
 
     /** @param onRebuild called with the member count after every table build */
     PoolBalancer(int tableSize, IntConsumer onRebuild) {
@@ -28,20 +32,28 @@ final class PoolBalancer {
         this.onRebuild = onRebuild;
     }
 
-    /** Returns the table over {@code up}, sorted by server id, or null when it is empty. */
+    /**
+     * Returns the table over {@code up}, sorted by server id, or null when it is empty. {@code up} must not change
+     * after the call: the membership hands out the same unmodifiable map until the pool's UP servers change, so the
+     * weights are compared only when another map arrives, not for every request.
+     */
     Maglev table(String pool, Map<String, Heartbeat> up) {
         if (up.isEmpty()) {
             return null;
         }
+        PoolTable cached = tablesByPool.get(pool);
+        if (cached != null && cached.up() == up) {
+            return cached.table();
+        }
         var weights = new TreeMap<String, Integer>();
         up.forEach((serverId, heartbeat) -> weights.put(serverId, heartbeat.weight()));
-        Maglev table = tablesByPool.get(pool);
+        Maglev table = cached == null ? null : cached.table();
         if (table == null || !table.weights().equals(weights)) {
             table = Maglev.build(weights, tableSize);
-            tablesByPool.put(pool, table);
             onRebuild.accept(weights.size());
             log.info("Rebuilt the Maglev table of pool {} over {} app servers: {}", pool, weights.size(), weights);
         }
+        tablesByPool.put(pool, new PoolTable(up, table));
         return table;
     }
 

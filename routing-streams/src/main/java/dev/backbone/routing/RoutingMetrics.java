@@ -49,8 +49,8 @@ final class RoutingMetrics {
                 .strongReference(true)
                 .register(registry);
         Gauge.builder("backbone.routing.traces.indexed", this, metrics -> sum(metrics.indexedTraces))
-                .description("Request ids in the routing-trace indexes of this instance's tasks, written to a batch or "
-                        + "pending; a request routed again while its earlier trace is written counts twice")
+                .description("Request ids in the routing-trace indexes of this instance's tasks, in written batches "
+                        + "or pending")
                 .strongReference(true)
                 .register(registry);
         routed = Counter.builder("backbone.routing.requests.routed")

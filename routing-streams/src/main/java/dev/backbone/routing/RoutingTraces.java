@@ -17,9 +17,9 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * when it reaches {@link #BATCH_BYTES} and whenever Kafka Streams commits the task ({@link TraceCommitHook}), so every
  * trace is in the changelog before the offset of its request is committed.
  *
- * <p>Until its batch is written, a trace is kept as an object; after that, an index in memory maps its request id to
- * the batch key. {@link #rebuildIndex()} recreates the index from the store when the task starts, such as after a
- * restore from the changelog. Batch keys rise by one from the highest key in the store.
+ * <p>An index in memory maps each request id to its batch. A query reads a written batch from the store, and the
+ * pending one from its bytes in memory. {@link #rebuildIndex()} recreates the index from the store when the task
+ * starts, such as after a restore from the changelog. Batch keys rise by one from the highest key in the store.
  *
  * <p>{@link #put}, {@link #flush}, {@link #purgeExpired} and {@link #rebuildIndex} run on the stream thread;
  * {@link #find} and {@link #indexed} are safe to call from any thread.
@@ -31,21 +31,32 @@ final class RoutingTraces {
 
     private final KeyValueStore<Long, byte[]> batches;
     private final long retentionMs;
-    /** Traces not yet in a batch, by request id. */
-    private final ConcurrentHashMap<String, RoutingTrace> pending = new ConcurrentHashMap<>();
-    /** The batch key of each written trace, by request id. */
-    private final ConcurrentHashMap<String, Long> written = new ConcurrentHashMap<>();
-    private StoreSerdes.Output pendingBytes = StoreSerdes.newTraceBatch();
-    private long pendingNewestMs = Long.MIN_VALUE;
+    /** The batch of each request id, written or pending. */
+    private final ConcurrentHashMap<String, Batch> index = new ConcurrentHashMap<>();
+    /** The batch that collects the traces routed since the last write. */
+    private Batch pending = new Batch(-1, Long.MIN_VALUE);
     /**
-     * The written batches in the order they were written, with the routing time of their newest trace. Routing times
-     * come from the wall clock, so they rise along the queue unless the clock steps back; the purge then sorts the
-     * queue again (see {@link #purgeExpired(long)}).
+     * The encoded traces of the pending batch, reused from batch to batch. Its lock guards the appends, the keys of the
+     * batches, and the reads of other threads; the stream thread reads it without the lock, since it alone writes.
+     */
+    private final StoreSerdes.Output pendingBytes = StoreSerdes.newTraceBatch(BATCH_BYTES + 4096);
+    /**
+     * The written batches in the order they were written. Routing times come from the wall clock, so the newest trace
+     * of each batch is later along the queue unless the clock steps back; the purge then sorts the queue again (see
+     * {@link #purgeExpired(long)}).
      */
     private final ArrayDeque<Batch> byTime = new ArrayDeque<>();
     private long nextKey;
 
-    private record Batch(long key, long newestRoutedAtMs) {
+    /** A batch of traces: its store key, or -1 while it is pending, and the routing time of its newest trace. */
+    private static final class Batch {
+        private long key;
+        private long newestRoutedAtMs;
+
+        Batch(long key, long newestRoutedAtMs) {
+            this.key = key;
+            this.newestRoutedAtMs = newestRoutedAtMs;
+        }
     }
 
     RoutingTraces(KeyValueStore<Long, byte[]> batches, long retentionMs) {
@@ -59,23 +70,22 @@ final class RoutingTraces {
      */
     void rebuildIndex() {
         List<Batch> all = new ArrayList<>();
-        written.clear();
+        index.clear();
         long highestKey = -1;
         // Keys are written as big-endian longs, so the store returns them in the order the batches were written, and a
         // trace of a request routed again overrides the one of an earlier batch.
         try (KeyValueIterator<Long, byte[]> entries = batches.all()) {
             while (entries.hasNext()) {
                 KeyValue<Long, byte[]> entry = entries.next();
-                long newest = Long.MIN_VALUE;
-                for (RoutingTrace trace : StoreSerdes.readTraceBatch(describe(entry.key), entry.value)) {
-                    written.put(trace.requestId(), entry.key);
-                    newest = Math.max(newest, trace.routedAtMs());
-                }
-                all.add(new Batch(entry.key, newest));
+                List<RoutingTrace> traces = StoreSerdes.readTraceBatch(describe(entry.key), entry.value);
+                var batch = new Batch(entry.key, traces.stream().mapToLong(RoutingTrace::routedAtMs).max()
+                        .orElse(Long.MIN_VALUE));
+                traces.forEach(trace -> index.put(trace.requestId(), batch));
+                all.add(batch);
                 highestKey = Math.max(highestKey, entry.key);
             }
         }
-        all.sort(Comparator.comparingLong(Batch::newestRoutedAtMs));
+        all.sort(Comparator.comparingLong(batch -> batch.newestRoutedAtMs));
         byTime.clear();
         byTime.addAll(all);
         nextKey = highestKey + 1;
@@ -88,9 +98,11 @@ final class RoutingTraces {
      *                                                               bytes; the trace is then not kept
      */
     void put(RoutingTrace trace) {
-        StoreSerdes.appendTrace(pendingBytes, trace);
-        pending.put(trace.requestId(), trace);
-        pendingNewestMs = Math.max(pendingNewestMs, trace.routedAtMs());
+        synchronized (pendingBytes) {
+            StoreSerdes.appendTrace(pendingBytes, trace);
+        }
+        index.put(trace.requestId(), pending);
+        pending.newestRoutedAtMs = Math.max(pending.newestRoutedAtMs, trace.routedAtMs());
         if (pendingBytes.length() >= BATCH_BYTES) {
             flush();
         }
@@ -98,19 +110,18 @@ final class RoutingTraces {
 
     /** Writes the pending traces to the store as one batch, if there are any. */
     void flush() {
-        if (pending.isEmpty()) {
+        if (pendingBytes.length() == StoreSerdes.TRACE_BATCH_HEADER_BYTES) {
             return;
         }
         long key = nextKey++;
+        // Stored before the key is set, so that a query that sees the key finds the batch.
         batches.put(key, pendingBytes.toByteArray());
-        // Indexed as written before it leaves the pending map, so that a query on another thread finds it in one of them.
-        for (String requestId : pending.keySet()) {
-            written.put(requestId, key);
+        synchronized (pendingBytes) {
+            pending.key = key;
+            pendingBytes.truncate(StoreSerdes.TRACE_BATCH_HEADER_BYTES);
         }
-        pending.clear();
-        byTime.addLast(new Batch(key, pendingNewestMs));
-        pendingBytes = StoreSerdes.newTraceBatch();
-        pendingNewestMs = Long.MIN_VALUE;
+        byTime.addLast(pending);
+        pending = new Batch(-1, Long.MIN_VALUE);
     }
 
     /**
@@ -119,22 +130,22 @@ final class RoutingTraces {
      */
     void purgeExpired(long nowMs) {
         long cutoffMs = nowMs - retentionMs;
-        if (!byTime.isEmpty() && byTime.peekFirst().newestRoutedAtMs() > nowMs) {
+        if (!byTime.isEmpty() && byTime.peekFirst().newestRoutedAtMs > nowMs) {
             // The clock stepped back since the first batch was written, so later batches may be older and queued behind it.
             List<Batch> all = new ArrayList<>(byTime);
-            all.sort(Comparator.comparingLong(Batch::newestRoutedAtMs));
+            all.sort(Comparator.comparingLong(batch -> batch.newestRoutedAtMs));
             byTime.clear();
             byTime.addAll(all);
         }
-        while (!byTime.isEmpty() && byTime.peekFirst().newestRoutedAtMs() <= cutoffMs) {
-            long key = byTime.pollFirst().key();
-            byte[] data = batches.get(key);
+        while (!byTime.isEmpty() && byTime.peekFirst().newestRoutedAtMs <= cutoffMs) {
+            Batch batch = byTime.pollFirst();
+            byte[] data = batches.get(batch.key);
             if (data != null) {
-                for (RoutingTrace trace : StoreSerdes.readTraceBatch(describe(key), data)) {
+                for (RoutingTrace trace : StoreSerdes.readTraceBatch(describe(batch.key), data)) {
                     // A request routed again after a rebalance has a newer trace in a later batch; keep that one.
-                    written.remove(trace.requestId(), key);
+                    index.remove(trace.requestId(), batch);
                 }
-                batches.delete(key);
+                batches.delete(batch.key);
             }
         }
     }
@@ -146,17 +157,27 @@ final class RoutingTraces {
      *              trace is in a written batch
      */
     RoutingTrace find(String requestId, Supplier<ReadOnlyKeyValueStore<Long, byte[]>> store) {
-        RoutingTrace trace = pending.get(requestId);
-        if (trace != null) {
-            return trace;
-        }
-        Long key = written.get(requestId);
-        byte[] data = key == null ? null : store.get().get(key);
-        if (data == null) {
+        Batch batch = index.get(requestId);
+        if (batch == null) {
             return null;
         }
+        long key;
+        byte[] data = null;
+        synchronized (pendingBytes) {
+            key = batch.key;
+            if (key < 0) {
+                // Only the current batch is pending, and a trace is appended before it is indexed.
+                data = pendingBytes.toByteArray();
+            }
+        }
+        if (data == null) {
+            data = store.get().get(key);
+            if (data == null) {
+                return null;
+            }
+        }
         RoutingTrace found = null;
-        for (RoutingTrace candidate : StoreSerdes.readTraceBatch(describe(key), data)) {
+        for (RoutingTrace candidate : StoreSerdes.readTraceBatch(key < 0 ? "pending" : describe(key), data)) {
             if (candidate.requestId().equals(requestId)) {
                 found = candidate;
             }
@@ -166,7 +187,7 @@ final class RoutingTraces {
 
     /** Returns how many request ids the index holds, written or pending; safe to call from any thread. */
     long indexed() {
-        return written.mappingCount() + pending.mappingCount();
+        return index.mappingCount();
     }
 
     private static String describe(long key) {

@@ -37,9 +37,15 @@ final class StoreSerdes {
         return binarySerde(CachedAnswer.class, StoreSerdes::writeCachedAnswer, StoreSerdes::readCachedAnswer);
     }
 
-    /** Returns an empty batch of routing traces, to fill with {@link #appendTrace(Output, RoutingTrace)}. */
-    static Output newTraceBatch() {
-        var batch = new Output(16 * 1024);
+    /** The bytes before the first trace of a batch: the version. */
+    static final int TRACE_BATCH_HEADER_BYTES = 1;
+
+    /**
+     * Returns an empty batch of routing traces, to fill with {@link #appendTrace(Output, RoutingTrace)}; truncating it
+     * to {@link #TRACE_BATCH_HEADER_BYTES} empties it again.
+     */
+    static Output newTraceBatch(int capacity) {
+        var batch = new Output(capacity);
         batch.writeByte(VERSION);
         return batch;
     }

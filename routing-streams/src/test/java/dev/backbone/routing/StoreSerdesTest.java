@@ -34,13 +34,13 @@ class StoreSerdesTest {
 
     @Test
     void traceBatchKeepsTracesInOrder() {
-        var batch = StoreSerdes.newTraceBatch();
+        var batch = StoreSerdes.newTraceBatch(64);
         StoreSerdes.appendTrace(batch, routed);
         StoreSerdes.appendTrace(batch, rejected);
         StoreSerdes.appendTrace(batch, routed);
 
         assertThat(StoreSerdes.readTraceBatch("7", batch.toByteArray())).containsExactly(routed, rejected, routed);
-        assertThat(StoreSerdes.readTraceBatch("8", StoreSerdes.newTraceBatch().toByteArray())).isEmpty();
+        assertThat(StoreSerdes.readTraceBatch("8", StoreSerdes.newTraceBatch(64).toByteArray())).isEmpty();
     }
 
     @Test
@@ -51,7 +51,7 @@ class StoreSerdesTest {
 
     @Test
     void binaryTraceIsSmallerThanJson() {
-        var batch = StoreSerdes.newTraceBatch();
+        var batch = StoreSerdes.newTraceBatch(64);
         StoreSerdes.appendTrace(batch, routed);
         byte[] json = new JsonSerde<>(RoutingTrace.class).serialize(TOPIC, routed);
         assertThat(batch.length()).isLessThan(json.length / 2);
@@ -59,7 +59,7 @@ class StoreSerdesTest {
 
     @Test
     void damagedBytesGiveASerializationExceptionNamingTheBatch() {
-        var batch = StoreSerdes.newTraceBatch();
+        var batch = StoreSerdes.newTraceBatch(64);
         StoreSerdes.appendTrace(batch, routed);
         byte[] bytes = batch.toByteArray();
         assertThatThrownBy(() -> StoreSerdes.readTraceBatch("12", Arrays.copyOf(bytes, bytes.length - 3)))
@@ -108,7 +108,7 @@ class StoreSerdesTest {
     void stringOver65535BytesIsRejectedAndLeavesTheBatchAsItWas() {
         var tooLong = new RoutingTrace("req-3", "client-1", "a".repeat(70_000), null, false, List.of(), null, null, null,
                 false, RoutingTrace.REJECTED, 400, "invalid_host", 7L);
-        var batch = StoreSerdes.newTraceBatch();
+        var batch = StoreSerdes.newTraceBatch(64);
         StoreSerdes.appendTrace(batch, routed);
 
         assertThatThrownBy(() -> StoreSerdes.appendTrace(batch, tooLong))
