@@ -71,7 +71,7 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
         TraceCommitHook commitHook = context.getStateStore(RoutingTopology.TRACE_COMMIT_HOOK);
         commitHook.onCommit(traces::flush);
         localTraces.register(context.taskId().partition(), traces);
-        metrics.trackIndexedTraces(this, traces::indexed);
+        metrics.trackHeldTraces(this, traces::traceCount);
         if (config.traceRetentionMs() > 0) {
             // Traces live up to a tenth of the retention longer than configured.
             context.schedule(Duration.ofMillis(config.traceRetentionMs() / 10), PunctuationType.WALL_CLOCK_TIME,
@@ -93,7 +93,7 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
         // Kafka Streams commits a task before it closes it cleanly, so the hook has written the pending traces.
         localTraces.unregister(context.taskId().partition(), traces);
         metrics.untrackCacheSize(this);
-        metrics.untrackIndexedTraces(this);
+        metrics.untrackHeldTraces(this);
     }
 
     @Override

@@ -30,7 +30,7 @@ final class RoutingMetrics {
     /** Entry counts of the client DNS caches of this instance's tasks, by the processor that owns each. */
     private final Map<Object, LongSupplier> cacheSizes = new ConcurrentHashMap<>();
     /** Lengths of the routing trace indexes of this instance's tasks, by the processor that owns each. */
-    private final Map<Object, LongSupplier> indexedTraces = new ConcurrentHashMap<>();
+    private final Map<Object, LongSupplier> heldTraces = new ConcurrentHashMap<>();
 
     RoutingMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -48,9 +48,9 @@ final class RoutingMetrics {
                 .description("Entries in the client DNS caches of this instance's tasks, approximate")
                 .strongReference(true)
                 .register(registry);
-        Gauge.builder("backbone.routing.traces.indexed", this, metrics -> sum(metrics.indexedTraces))
-                .description("Request ids in the routing-trace indexes of this instance's tasks, in written batches "
-                        + "or pending")
+        Gauge.builder("backbone.routing.traces.held", this, metrics -> sum(metrics.heldTraces))
+                .description("Routing traces held by this instance's tasks, in written batches or pending; a request "
+                        + "routed again counts once per trace")
                 .strongReference(true)
                 .register(registry);
         routed = Counter.builder("backbone.routing.requests.routed")
@@ -79,13 +79,13 @@ final class RoutingMetrics {
         cacheSizes.remove(owner);
     }
 
-    /** Adds a task's routing trace index to its gauge until {@link #untrackIndexedTraces(Object)}. */
-    void trackIndexedTraces(Object owner, LongSupplier indexed) {
-        indexedTraces.put(owner, indexed);
+    /** Adds a task's count of routing traces to its gauge until {@link #untrackHeldTraces(Object)}. */
+    void trackHeldTraces(Object owner, LongSupplier held) {
+        heldTraces.put(owner, held);
     }
 
-    void untrackIndexedTraces(Object owner) {
-        indexedTraces.remove(owner);
+    void untrackHeldTraces(Object owner) {
+        heldTraces.remove(owner);
     }
 
     private static double sum(Map<Object, LongSupplier> counts) {

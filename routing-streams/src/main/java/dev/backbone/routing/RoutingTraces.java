@@ -1,10 +1,11 @@
 package dev.backbone.routing;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
@@ -17,45 +18,78 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * when it reaches {@link #BATCH_BYTES} and whenever Kafka Streams commits the task ({@link TraceCommitHook}), so every
  * trace is in the changelog before the offset of its request is committed.
  *
- * <p>An index in memory maps each request id to its batch. A query reads a written batch from the store, and the
- * pending one from its bytes in memory. {@link #rebuildIndex()} recreates the index from the store when the task
- * starts, such as after a restore from the changelog. Batch keys rise by one from the highest key in the store.
+ * <p>Each batch carries a Bloom filter of its request ids instead of an index entry per request: adding an id sets
+ * three bits, and nothing per request stays on the heap but the trace's bytes. A query checks the filters of all
+ * batches and decodes only those whose filter matches, the pending one from its bytes in memory.
+ * {@link #rebuildIndex()} recreates the filters from the store when the task starts, such as after a restore from the
+ * changelog. Batch keys rise by one from the highest key in the store.
  *
  * <p>{@link #put}, {@link #flush}, {@link #purgeExpired} and {@link #rebuildIndex} run on the stream thread;
- * {@link #find} and {@link #indexed} are safe to call from any thread.
+ * {@link #find} and {@link #traceCount} are safe to call from any thread.
  */
 final class RoutingTraces {
 
     /** A batch is written once its encoded traces reach this size, far below Kafka's default 1 MB record limit. */
     static final int BATCH_BYTES = 64 * 1024;
+    /**
+     * Bits of a batch's Bloom filter. A full batch contains about 450 traces; with 3 bits per id the filter then matches
+     * an absent id in about 0.4 % of batches, and each such match costs one batch decoded.
+     */
+    static final int FILTER_BITS = 8192;
 
     private final KeyValueStore<Long, byte[]> batches;
     private final long retentionMs;
-    /** The batch of each request id, written or pending. */
-    private final ConcurrentHashMap<String, Batch> index = new ConcurrentHashMap<>();
-    /** The batch that collects the traces routed since the last write. */
-    private Batch pending = new Batch(-1, Long.MIN_VALUE);
     /**
-     * The encoded traces of the pending batch, reused from batch to batch. Its lock guards the appends, the keys of the
-     * batches, and the reads of other threads; the stream thread reads it without the lock, since it alone writes.
+     * The written batches by the routing time of their newest trace, as they are written unless the clock steps back
+     * (see {@link #purgeExpired(long)}). Queries iterate it from other threads.
+     */
+    private final ConcurrentLinkedDeque<Batch> written = new ConcurrentLinkedDeque<>();
+    /** The batch that collects the traces routed since the last write; swapped under the lock of its bytes. */
+    private Batch pending = new Batch();
+    /**
+     * The encoded traces of the pending batch, reused from batch to batch. Its lock guards the appends, the pending
+     * batch and its filter, and the reads of other threads. The stream thread reads it without the lock, because it
+     * alone writes.
      */
     private final StoreSerdes.Output pendingBytes = StoreSerdes.newTraceBatch(BATCH_BYTES + 4096);
-    /**
-     * The written batches in the order they were written. Routing times come from the wall clock, so the newest trace
-     * of each batch is later along the queue unless the clock steps back; the purge then sorts the queue again (see
-     * {@link #purgeExpired(long)}).
-     */
-    private final ArrayDeque<Batch> byTime = new ArrayDeque<>();
+    private final AtomicLong traceCount = new AtomicLong();
     private long nextKey;
 
-    /** A batch of traces: its store key, or -1 while it is pending, and the routing time of its newest trace. */
+    /** A batch of traces: its store key (-1 while pending), its filter, and its newest routing time and count. */
     private static final class Batch {
-        private long key;
-        private long newestRoutedAtMs;
+        private final long[] filter = new long[FILTER_BITS / Long.SIZE];
+        private long key = -1;
+        private long newestRoutedAtMs = Long.MIN_VALUE;
+        private int count;
 
-        Batch(long key, long newestRoutedAtMs) {
-            this.key = key;
-            this.newestRoutedAtMs = newestRoutedAtMs;
+        void add(RoutingTrace trace) {
+            int hash = spread(trace.requestId().hashCode());
+            // Double hashing: bits h, h + step and h + 2 step, with an odd step from the hash's upper bits.
+            int step = hash >>> 16 | 1;
+            for (int i = 0; i < 3; i++) {
+                int bit = (hash + i * step) & (FILTER_BITS - 1);
+                filter[bit >>> 6] |= 1L << bit;
+            }
+            newestRoutedAtMs = Math.max(newestRoutedAtMs, trace.routedAtMs());
+            count++;
+        }
+
+        boolean mightContain(String requestId) {
+            int hash = spread(requestId.hashCode());
+            int step = hash >>> 16 | 1;
+            for (int i = 0; i < 3; i++) {
+                int bit = (hash + i * step) & (FILTER_BITS - 1);
+                if ((filter[bit >>> 6] & 1L << bit) == 0) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /** Mixes the bits of {@link String#hashCode()}, whose low bits vary little between similar ids. */
+        private static int spread(int hash) {
+            int mixed = hash * 0x9E3779B9;
+            return mixed ^ mixed >>> 15;
         }
     }
 
@@ -65,29 +99,28 @@ final class RoutingTraces {
     }
 
     /**
-     * Indexes every trace in the store, such as those restored from the changelog after the task moved to this
-     * instance, so that queries find them and the purge deletes them in time.
+     * Recreates the filters of every batch in the store, such as those restored from the changelog after the task moved
+     * to this instance, so that queries find their traces and the purge deletes them in time.
      */
     void rebuildIndex() {
         List<Batch> all = new ArrayList<>();
-        index.clear();
         long highestKey = -1;
-        // Keys are written as big-endian longs, so the store returns them in the order the batches were written, and a
-        // trace of a request routed again overrides the one of an earlier batch.
+        long traces = 0;
         try (KeyValueIterator<Long, byte[]> entries = batches.all()) {
             while (entries.hasNext()) {
                 KeyValue<Long, byte[]> entry = entries.next();
-                List<RoutingTrace> traces = StoreSerdes.readTraceBatch(describe(entry.key), entry.value);
-                var batch = new Batch(entry.key, traces.stream().mapToLong(RoutingTrace::routedAtMs).max()
-                        .orElse(Long.MIN_VALUE));
-                traces.forEach(trace -> index.put(trace.requestId(), batch));
+                var batch = new Batch();
+                StoreSerdes.readTraceBatch(describe(entry.key), entry.value).forEach(batch::add);
+                batch.key = entry.key;
                 all.add(batch);
+                traces += batch.count;
                 highestKey = Math.max(highestKey, entry.key);
             }
         }
         all.sort(Comparator.comparingLong(batch -> batch.newestRoutedAtMs));
-        byTime.clear();
-        byTime.addAll(all);
+        written.clear();
+        written.addAll(all);
+        traceCount.set(traces);
         nextKey = highestKey + 1;
     }
 
@@ -100,9 +133,9 @@ final class RoutingTraces {
     void put(RoutingTrace trace) {
         synchronized (pendingBytes) {
             StoreSerdes.appendTrace(pendingBytes, trace);
+            pending.add(trace);
         }
-        index.put(trace.requestId(), pending);
-        pending.newestRoutedAtMs = Math.max(pending.newestRoutedAtMs, trace.routedAtMs());
+        traceCount.lazySet(traceCount.get() + 1);
         if (pendingBytes.length() >= BATCH_BYTES) {
             flush();
         }
@@ -110,18 +143,18 @@ final class RoutingTraces {
 
     /** Writes the pending traces to the store as one batch, if there are any. */
     void flush() {
-        if (pendingBytes.length() == StoreSerdes.TRACE_BATCH_HEADER_BYTES) {
+        if (pending.count == 0) {
             return;
         }
         long key = nextKey++;
-        // Stored before the key is set, so that a query that sees the key finds the batch.
+        // Stored before the batch is listed as written, so that a query that finds it there finds it in the store.
         batches.put(key, pendingBytes.toByteArray());
         synchronized (pendingBytes) {
             pending.key = key;
+            written.addLast(pending);
+            pending = new Batch();
             pendingBytes.truncate(StoreSerdes.TRACE_BATCH_HEADER_BYTES);
         }
-        byTime.addLast(pending);
-        pending = new Batch(-1, Long.MIN_VALUE);
     }
 
     /**
@@ -130,54 +163,75 @@ final class RoutingTraces {
      */
     void purgeExpired(long nowMs) {
         long cutoffMs = nowMs - retentionMs;
-        if (!byTime.isEmpty() && byTime.peekFirst().newestRoutedAtMs > nowMs) {
-            // The clock stepped back since the first batch was written, so later batches may be older and queued behind it.
-            List<Batch> all = new ArrayList<>(byTime);
-            all.sort(Comparator.comparingLong(batch -> batch.newestRoutedAtMs));
-            byTime.clear();
-            byTime.addAll(all);
-        }
-        while (!byTime.isEmpty() && byTime.peekFirst().newestRoutedAtMs <= cutoffMs) {
-            Batch batch = byTime.pollFirst();
-            byte[] data = batches.get(batch.key);
-            if (data != null) {
-                for (RoutingTrace trace : StoreSerdes.readTraceBatch(describe(batch.key), data)) {
-                    // A request routed again after a rebalance has a newer trace in a later batch; keep that one.
-                    index.remove(trace.requestId(), batch);
+        Batch oldest = written.peekFirst();
+        if (oldest != null && oldest.newestRoutedAtMs > nowMs) {
+            // The clock stepped back since the first batch was written, so later batches may be older: check them all.
+            for (Batch batch : written) {
+                if (batch.newestRoutedAtMs <= cutoffMs) {
+                    written.remove(batch);
+                    delete(batch);
                 }
-                batches.delete(batch.key);
             }
+            return;
+        }
+        while (!written.isEmpty() && written.peekFirst().newestRoutedAtMs <= cutoffMs) {
+            delete(written.pollFirst());
         }
     }
 
+    private void delete(Batch batch) {
+        batches.delete(batch.key);
+        traceCount.lazySet(traceCount.get() - batch.count);
+    }
+
     /**
-     * Returns the trace of {@code requestId}, or null when this task has none.
+     * Returns the trace of {@code requestId}, or null when this task has none. A request routed more than once, such
+     * as again after a rebalance, returns its latest trace.
      *
-     * @param store returns the batch store of this task, as an interactive query returns it; called only when the
-     *              trace is in a written batch
+     * @param store returns the batch store of this task, as an interactive query returns it; called only when a
+     *              written batch's filter matches
      */
     RoutingTrace find(String requestId, Supplier<ReadOnlyKeyValueStore<Long, byte[]>> store) {
-        Batch batch = index.get(requestId);
-        if (batch == null) {
-            return null;
-        }
-        long key;
-        byte[] data = null;
+        byte[] pendingData = null;
+        Iterator<Batch> writtenBatches;
         synchronized (pendingBytes) {
-            key = batch.key;
-            if (key < 0) {
-                // Only the current batch is pending, and a trace is appended before it is indexed.
-                data = pendingBytes.toByteArray();
+            if (pending.mightContain(requestId)) {
+                pendingData = pendingBytes.toByteArray();
+            }
+            // Taken under the lock, so that a batch written after the pending check is in the iteration.
+            writtenBatches = written.iterator();
+        }
+        RoutingTrace found = pendingData == null ? null : latest(requestId, "pending", pendingData);
+        if (found != null) {
+            return found;
+        }
+        // The queue is in time order, not in the order of writing, so every matching batch is read and the one written
+        // last wins. Few match: the trace's own batches, and about 0.4 % of the others.
+        long foundKey = -1;
+        ReadOnlyKeyValueStore<Long, byte[]> batchStore = null;
+        while (writtenBatches.hasNext()) {
+            Batch batch = writtenBatches.next();
+            if (batch.key < foundKey || !batch.mightContain(requestId)) {
+                continue;
+            }
+            if (batchStore == null) {
+                batchStore = store.get();
+            }
+            byte[] data = batchStore.get(batch.key);
+            // Null when the purge deleted the batch after the iteration began.
+            RoutingTrace trace = data == null ? null : latest(requestId, describe(batch.key), data);
+            if (trace != null) {
+                found = trace;
+                foundKey = batch.key;
             }
         }
-        if (data == null) {
-            data = store.get().get(key);
-            if (data == null) {
-                return null;
-            }
-        }
+        return found;
+    }
+
+    /** Returns the last trace of {@code requestId} in a batch's bytes, or null. */
+    private static RoutingTrace latest(String requestId, String source, byte[] data) {
         RoutingTrace found = null;
-        for (RoutingTrace candidate : StoreSerdes.readTraceBatch(key < 0 ? "pending" : describe(key), data)) {
+        for (RoutingTrace candidate : StoreSerdes.readTraceBatch(source, data)) {
             if (candidate.requestId().equals(requestId)) {
                 found = candidate;
             }
@@ -185,9 +239,9 @@ final class RoutingTraces {
         return found;
     }
 
-    /** Returns how many request ids the index holds, written or pending; safe to call from any thread. */
-    long indexed() {
-        return index.mappingCount();
+    /** Returns the number of traces of this task, written or pending; safe to call from any thread. */
+    long traceCount() {
+        return traceCount.get();
     }
 
     private static String describe(long key) {

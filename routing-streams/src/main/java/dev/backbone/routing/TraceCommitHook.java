@@ -6,7 +6,7 @@ import org.apache.kafka.streams.processor.StateStoreContext;
 import org.apache.kafka.streams.state.StoreBuilder;
 
 /**
- * A state store that holds nothing and runs an action whenever Kafka Streams flushes the stores of its task, which it
+ * A state store without data that runs an action whenever Kafka Streams flushes the stores of its task, which it
  * does at every commit before it commits the task's input offsets. The route processor writes its pending routing
  * traces there ({@link RoutingTraces#flush()}), so a trace reaches the changelog before its request counts as
  * processed. Processor API stores have no other hook into the commit. Used on the stream thread only.
@@ -78,7 +78,7 @@ final class TraceCommitHook implements StateStore {
 
         @Override
         public StoreBuilder<TraceCommitHook> withLoggingEnabled(Map<String, String> config) {
-            throw new UnsupportedOperationException("the trace commit hook " + name + " holds no data to log");
+            throw new UnsupportedOperationException("the trace commit hook " + name + " has no data, so it cannot have a changelog");
         }
 
         @Override

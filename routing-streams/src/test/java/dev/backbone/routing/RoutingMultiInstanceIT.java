@@ -190,7 +190,7 @@ class RoutingMultiInstanceIT {
             assertThat(restored.get("answeredBy").asText()).isEqualTo(second.applicationServer());
             assertThat(restored.get("trace").get("clientId").asText()).isEqualTo(client);
         }
-        // The trace index has no changelog; the survivor rebuilt it from the restored batches, so the purge finds them.
+        // The batch filters have no changelog; the survivor rebuilt them from the restored batches, so queries find them.
         ReadOnlyKeyValueStore<Long, byte[]> stored = second.streams().store(StoreQueryParameters.fromNameAndType(
                 RoutingTopology.ROUTING_TRACES_STORE, QueryableStoreTypes.keyValueStore()));
         await().atMost(TIMEOUT).untilAsserted(() -> {
@@ -200,8 +200,8 @@ class RoutingMultiInstanceIT {
                         .forEach(trace -> storedIds.add(trace.requestId())));
             }
             assertThat(storedIds).as("request ids in the survivor's trace batches").containsAll(requestIdOf.values());
-            assertThat(registries.get(second).get("backbone.routing.traces.indexed").gauge().value())
-                    .as("traces in the survivor's index").isEqualTo(storedIds.size());
+            assertThat(registries.get(second).get("backbone.routing.traces.held").gauge().value())
+                    .as("traces held by the survivor").isEqualTo(storedIds.size());
         });
         JsonNode survivorLoad = load(second, "");
         assertThat(survivorLoad.get("instances")).hasSize(1);

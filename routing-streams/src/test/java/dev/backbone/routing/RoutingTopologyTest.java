@@ -1042,11 +1042,11 @@ class RoutingTopologyTest {
 
         advance(Duration.ofSeconds(9));
         assertThat(trace(requestId)).as("within retention").isNotNull();
-        assertThat(registry.get("backbone.routing.traces.indexed").gauge().value()).as("traces in the purge index").isEqualTo(1);
+        assertThat(registry.get("backbone.routing.traces.held").gauge().value()).as("traces held").isEqualTo(1);
 
         advance(Duration.ofSeconds(3));
         assertThat(trace(requestId)).as("past retention and one purge interval").isNull();
-        assertThat(registry.get("backbone.routing.traces.indexed").gauge().value()).as("traces in the purge index").isZero();
+        assertThat(registry.get("backbone.routing.traces.held").gauge().value()).as("traces held").isZero();
     }
 
     @Test
@@ -1062,7 +1062,7 @@ class RoutingTopologyTest {
         assertThat(responses.readValue().status()).isEqualTo(404);
         assertThat(trace(routedRequest.request().requestId())).isNull();
         assertThat(trace(unknown.requestId())).isNull();
-        assertThat(registry.get("backbone.routing.traces.indexed").gauge().value()).isZero();
+        assertThat(registry.get("backbone.routing.traces.held").gauge().value()).isZero();
     }
 
     @Test

@@ -35,7 +35,7 @@ class RoutingTracesTest {
         assertThat(store.approximateNumEntries()).as("batches written").isZero();
         assertThat(find(traces, "req-1").routedAtMs()).isEqualTo(100);
         assertThat(find(traces, "req-2")).isNull();
-        assertThat(traces.indexed()).isEqualTo(1);
+        assertThat(traces.traceCount()).isEqualTo(1);
     }
 
     @Test
@@ -52,7 +52,7 @@ class RoutingTracesTest {
                 .containsExactly("req-1", "req-2");
         assertThat(find(traces, "req-1").routedAtMs()).isEqualTo(100);
         assertThat(find(traces, "req-2").routedAtMs()).isEqualTo(200);
-        assertThat(traces.indexed()).isEqualTo(2);
+        assertThat(traces.traceCount()).isEqualTo(2);
     }
 
     @Test
@@ -68,6 +68,25 @@ class RoutingTracesTest {
         assertThat(batch.length).isBetween(RoutingTraces.BATCH_BYTES, RoutingTraces.BATCH_BYTES + 200);
         assertThat(StoreSerdes.readTraceBatch("0", batch)).hasSize(count);
         assertThat(find(traces, "req-0")).isNotNull();
+    }
+
+    @Test
+    void everyTraceOfManyBatchesIsFound() {
+        // The filters may match an absent id, never miss a present one.
+        var traces = new RoutingTraces(store, RETENTION_MS);
+        for (int i = 0; i < 5_000; i++) {
+            traces.put(trace("req-" + i, 100 + i));
+        }
+        traces.flush();
+
+        assertThat(store.approximateNumEntries()).as("batches").isGreaterThan(5);
+        for (int i = 0; i < 5_000; i++) {
+            assertThat(find(traces, "req-" + i)).as("req-" + i).extracting(RoutingTrace::routedAtMs).isEqualTo(100L + i);
+        }
+        for (int i = 5_000; i < 6_000; i++) {
+            assertThat(find(traces, "req-" + i)).as("req-" + i).isNull();
+        }
+        assertThat(traces.traceCount()).isEqualTo(5_000);
     }
 
     @Test
@@ -100,7 +119,7 @@ class RoutingTracesTest {
         traces.purgeExpired(Long.MAX_VALUE);
 
         assertThat(store.approximateNumEntries()).isZero();
-        assertThat(traces.indexed()).isZero();
+        assertThat(traces.traceCount()).isZero();
     }
 
     @Test
@@ -118,12 +137,12 @@ class RoutingTracesTest {
         assertThat(find(traces, "req-2")).as("the batch's newest trace was routed exactly at the cutoff").isNull();
         assertThat(find(traces, "req-3")).isNotNull();
         assertThat(store.approximateNumEntries()).isEqualTo(1);
-        assertThat(traces.indexed()).isEqualTo(1);
+        assertThat(traces.traceCount()).isEqualTo(1);
 
         traces.purgeExpired(5_000);
 
         assertThat(store.approximateNumEntries()).isZero();
-        assertThat(traces.indexed()).isZero();
+        assertThat(traces.traceCount()).isZero();
     }
 
     @Test
@@ -152,13 +171,13 @@ class RoutingTracesTest {
         var traces = new RoutingTraces(store, RETENTION_MS);
 
         traces.rebuildIndex();
-        assertThat(traces.indexed()).isEqualTo(2);
+        assertThat(traces.traceCount()).isEqualTo(2);
         assertThat(find(traces, "late").routedAtMs()).isEqualTo(900);
         traces.purgeExpired(1_500);
 
         assertThat(find(traces, "early")).isNull();
         assertThat(find(traces, "late")).isNotNull();
-        assertThat(traces.indexed()).isEqualTo(1);
+        assertThat(traces.traceCount()).isEqualTo(1);
     }
 
     @Test
@@ -189,7 +208,7 @@ class RoutingTracesTest {
         assertThat(find(traces, "req-1").routedAtMs()).isEqualTo(800);
         traces.purgeExpired(1_800);
         assertThat(find(traces, "req-1")).isNull();
-        assertThat(traces.indexed()).isZero();
+        assertThat(traces.traceCount()).isZero();
     }
 
     @Test
@@ -218,7 +237,7 @@ class RoutingTracesTest {
         assertThat(find(traces, "after-1")).isNull();
         assertThat(find(traces, "after-2")).isNull();
         assertThat(find(traces, "ahead")).isNotNull();
-        assertThat(traces.indexed()).isEqualTo(1);
+        assertThat(traces.traceCount()).isEqualTo(1);
     }
 
     private RoutingTrace find(RoutingTraces traces, String requestId) {
