@@ -67,7 +67,7 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
         metrics.trackCacheSize(this, cache::approximateSize);
         traces = new RoutingTraces(context.getStateStore(RoutingTopology.ROUTING_TRACES_STORE), config.traceRetentionMs());
         // Kafka Streams initializes processors after it restored their stores, so the restored traces are there.
-        traces.rebuildIndex();
+        traces.rebuildFilters();
         TraceCommitHook commitHook = context.getStateStore(RoutingTopology.TRACE_COMMIT_HOOK);
         commitHook.onCommit(traces::flush);
         localTraces.register(context.taskId().partition(), traces);

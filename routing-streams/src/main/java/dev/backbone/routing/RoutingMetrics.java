@@ -29,7 +29,7 @@ final class RoutingMetrics {
     private final Timer resolution;
     /** Entry counts of the client DNS caches of this instance's tasks, by the processor that owns each. */
     private final Map<Object, LongSupplier> cacheSizes = new ConcurrentHashMap<>();
-    /** Lengths of the routing trace indexes of this instance's tasks, by the processor that owns each. */
+    /** Trace counts of the routing traces of this instance's tasks, by the processor that owns each. */
     private final Map<Object, LongSupplier> heldTraces = new ConcurrentHashMap<>();
 
     RoutingMetrics(MeterRegistry registry) {

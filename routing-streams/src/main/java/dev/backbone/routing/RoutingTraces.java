@@ -21,10 +21,10 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * <p>Each batch carries a Bloom filter of its request ids instead of an index entry per request: adding an id sets
  * three bits, and nothing per request stays on the heap but the trace's bytes. A query checks the filters of all
  * batches and decodes only those whose filter matches, the pending one from its bytes in memory.
- * {@link #rebuildIndex()} recreates the filters from the store when the task starts, such as after a restore from the
+ * {@link #rebuildFilters()} recreates the filters from the store when the task starts, such as after a restore from the
  * changelog. Batch keys rise by one from the highest key in the store.
  *
- * <p>{@link #put}, {@link #flush}, {@link #purgeExpired} and {@link #rebuildIndex} run on the stream thread;
+ * <p>{@link #put}, {@link #flush}, {@link #purgeExpired} and {@link #rebuildFilters} run on the stream thread;
  * {@link #find} and {@link #traceCount} are safe to call from any thread.
  */
 final class RoutingTraces {
@@ -102,7 +102,7 @@ final class RoutingTraces {
      * Recreates the filters of every batch in the store, such as those restored from the changelog after the task moved
      * to this instance, so that queries find their traces and the purge deletes them in time.
      */
-    void rebuildIndex() {
+    void rebuildFilters() {
         List<Batch> all = new ArrayList<>();
         long highestKey = -1;
         long traces = 0;

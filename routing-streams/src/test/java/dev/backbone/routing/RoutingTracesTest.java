@@ -114,7 +114,7 @@ class RoutingTracesTest {
         earlier.put(trace("req-2", 900));
         earlier.flush();
         var traces = new RoutingTraces(store, 0);
-        traces.rebuildIndex();
+        traces.rebuildFilters();
 
         traces.purgeExpired(Long.MAX_VALUE);
 
@@ -160,9 +160,9 @@ class RoutingTracesTest {
     }
 
     @Test
-    void rebuiltIndexFindsRestoredTracesAndPurgesInTimeOrder() {
-        // As after a restore from the changelog: the store holds batches that no index has seen. Key order and time
-        // order differ, so an index that is not sorted by time purges the wrong batch.
+    void rebuiltFiltersFindRestoredTracesAndPurgeInTimeOrder() {
+        // As after a restore from the changelog: the store contains batches that no filter has seen. Key order and
+        // time order differ, so a queue that is not sorted by time purges the wrong batch.
         var earlier = new RoutingTraces(store, RETENTION_MS);
         earlier.put(trace("late", 900));
         earlier.flush();
@@ -170,7 +170,7 @@ class RoutingTracesTest {
         earlier.flush();
         var traces = new RoutingTraces(store, RETENTION_MS);
 
-        traces.rebuildIndex();
+        traces.rebuildFilters();
         assertThat(traces.traceCount()).isEqualTo(2);
         assertThat(find(traces, "late").routedAtMs()).isEqualTo(900);
         traces.purgeExpired(1_500);
@@ -181,18 +181,33 @@ class RoutingTracesTest {
     }
 
     @Test
-    void rebuiltIndexContinuesTheBatchKeys() {
+    void rebuiltFiltersContinueTheBatchKeys() {
         var earlier = new RoutingTraces(store, RETENTION_MS);
         earlier.put(trace("req-1", 100));
         earlier.flush();
         var traces = new RoutingTraces(store, RETENTION_MS);
-        traces.rebuildIndex();
+        traces.rebuildFilters();
 
         traces.put(trace("req-2", 200));
         traces.flush();
 
         assertThat(keys()).containsExactly(0L, 1L);
         assertThat(find(traces, "req-1")).isNotNull();
+    }
+
+    @Test
+    void laterWrittenBatchWinsAfterTheClockSteppedBack() {
+        // Routed again after the clock was set back: the later trace has the earlier time, and the queue sorts it first.
+        var earlier = new RoutingTraces(store, 10 * RETENTION_MS);
+        earlier.put(trace("req-1", 900));
+        earlier.flush();
+        earlier.put(trace("req-1", 100));
+        earlier.flush();
+        var traces = new RoutingTraces(store, 10 * RETENTION_MS);
+        traces.rebuildFilters();
+
+        assertThat(find(traces, "req-1").routedAtMs()).isEqualTo(100);
+        assertThat(find(earlier, "req-1").routedAtMs()).isEqualTo(100);
     }
 
     @Test
