@@ -26,7 +26,7 @@ class PoolBalancerTest {
     }
 
     @Test
-    void newMapWithTheSameWeightsKeepsTheTable() {
+    void sameWeightsKeepTheTable() {
         Maglev first = balancer.table("shop", up(Map.of("app-1", 1, "app-2", 1)));
 
         Maglev second = balancer.table("shop", up(Map.of("app-2", 1, "app-1", 1)));

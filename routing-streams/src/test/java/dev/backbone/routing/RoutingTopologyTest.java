@@ -986,7 +986,7 @@ class RoutingTopologyTest {
     }
 
     @Test
-    void tracesReachTheBatchStoreWhenTheTaskCommits() {
+    void tracesWrittenAtCommit() {
         // The test driver commits after each input record, as Kafka Streams does every commit.interval.ms.
         start();
         healthyShop(60);

@@ -28,7 +28,7 @@ class RoutingTracesTest {
     }
 
     @Test
-    void pendingTraceIsFoundBeforeItsBatchIsWritten() {
+    void pendingTraceIsFound() {
         var traces = new RoutingTraces(store, RETENTION_MS);
         traces.put(trace("req-1", 100));
 
@@ -39,7 +39,7 @@ class RoutingTracesTest {
     }
 
     @Test
-    void flushWritesOneBatchAndTheTracesAreStillFound() {
+    void flushWritesOneBatch() {
         var traces = new RoutingTraces(store, RETENTION_MS);
         traces.put(trace("req-1", 100));
         traces.put(trace("req-2", 200));
@@ -56,7 +56,7 @@ class RoutingTracesTest {
     }
 
     @Test
-    void fullBatchIsWrittenWithoutWaitingForTheCommit() {
+    void fullBatchWrittenBeforeCommit() {
         var traces = new RoutingTraces(store, RETENTION_MS);
         int count = 0;
         while (store.approximateNumEntries() == 0) {
@@ -71,7 +71,7 @@ class RoutingTracesTest {
     }
 
     @Test
-    void everyTraceOfManyBatchesIsFound() {
+    void manyBatchesFindEveryTrace() {
         // The filters may match an absent id, never miss a present one.
         var traces = new RoutingTraces(store, RETENTION_MS);
         for (int i = 0; i < 5_000; i++) {
@@ -90,7 +90,7 @@ class RoutingTracesTest {
     }
 
     @Test
-    void traceTooLongToWriteIsRejectedAndTheBatchStaysIntact() {
+    void tooLongTraceLeavesBatchIntact() {
         var traces = new RoutingTraces(store, RETENTION_MS);
         traces.put(trace("req-1", 100));
         var tooLong = new RoutingTrace("req-2", "client-1", "a".repeat(70_000), null, false, List.of(), null, null, null,
@@ -123,7 +123,7 @@ class RoutingTracesTest {
     }
 
     @Test
-    void purgeDeletesOnlyBatchesOlderThanTheRetention() {
+    void purgeDeletesOnlyExpiredBatches() {
         var traces = new RoutingTraces(store, RETENTION_MS);
         traces.put(trace("req-1", 100));
         traces.put(trace("req-2", 200));
@@ -160,7 +160,7 @@ class RoutingTracesTest {
     }
 
     @Test
-    void rebuiltFiltersFindRestoredTracesAndPurgeInTimeOrder() {
+    void restoredBatchesPurgeInTimeOrder() {
         // As after a restore from the changelog: the store contains batches that no filter has seen. Key order and
         // time order differ, so a queue that is not sorted by time purges the wrong batch.
         var earlier = new RoutingTraces(store, RETENTION_MS);
@@ -181,7 +181,7 @@ class RoutingTracesTest {
     }
 
     @Test
-    void rebuiltFiltersContinueTheBatchKeys() {
+    void restoreContinuesBatchKeys() {
         var earlier = new RoutingTraces(store, RETENTION_MS);
         earlier.put(trace("req-1", 100));
         earlier.flush();
@@ -196,7 +196,7 @@ class RoutingTracesTest {
     }
 
     @Test
-    void laterWrittenBatchWinsAfterTheClockSteppedBack() {
+    void laterBatchWinsAfterClockStepBack() {
         // Routed again after the clock was set back: the later trace has the earlier time, and the queue sorts it first.
         var earlier = new RoutingTraces(store, 10 * RETENTION_MS);
         earlier.put(trace("req-1", 900));
@@ -227,7 +227,7 @@ class RoutingTracesTest {
     }
 
     @Test
-    void requestRoutedTwiceInOneBatchIsFoundWithItsLastTrace() {
+    void sameBatchReturnsLastTrace() {
         var traces = new RoutingTraces(store, RETENTION_MS);
         traces.put(trace("req-1", 100));
         traces.put(trace("req-1", 300));
