@@ -36,7 +36,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The end-to-end benchmark: every Backbone figure next to a baseline measured in the same run on the same broker, and
@@ -95,6 +97,9 @@ public final class EndToEndBenchmark implements Callable<Integer> {
     @Option(names = "--skip-demo-process", description = "Skip the start-up time and peak memory run of backbone demo.")
     boolean skipDemoProcess;
 
+    @Spec
+    CommandSpec spec;
+
     private final List<String> rows = new ArrayList<>();
 
     public static void main(String[] args) {
@@ -105,22 +110,33 @@ public final class EndToEndBenchmark implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (httpWarmupRequests < 0) {
-            throw new CommandLine.ParameterException(new CommandLine(this),
+            throw new CommandLine.ParameterException(spec.commandLine(),
                     "--http-warmup-requests must be 0 or more, was " + httpWarmupRequests);
         }
         if (rounds < 1) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--rounds must be at least 1, was " + rounds);
+            throw new CommandLine.ParameterException(spec.commandLine(), "--rounds must be at least 1, was " + rounds);
+        }
+        if (records < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--records must be at least 1, was " + records);
+        }
+        if (httpRequests < 1 || httpConcurrency < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--http-requests and --http-concurrency must be at least 1, were " + httpRequests + " and " + httpConcurrency);
+        }
+        if (latencySeconds < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--latency-seconds must be at least 1, was " + latencySeconds);
         }
         if (batchSize < 1 || batchInFlight < 1) {
-            throw new CommandLine.ParameterException(new CommandLine(this),
+            throw new CommandLine.ParameterException(spec.commandLine(),
                     "--batch-size and --batch-in-flight must be at least 1, were " + batchSize + " and " + batchInFlight);
         }
         if (batchWarmupLines < 0) {
-            throw new CommandLine.ParameterException(new CommandLine(this),
+            throw new CommandLine.ParameterException(spec.commandLine(),
                     "--batch-warmup-lines must be 0 or more, was " + batchWarmupLines);
         }
         if (warmupRounds < 0) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--warmup-rounds must be 0 or more, was " + warmupRounds);
+            throw new CommandLine.ParameterException(spec.commandLine(), "--warmup-rounds must be 0 or more, was " + warmupRounds);
         }
         PrintStream out = System.out;
         out.printf("End-to-end benchmark: %d cores, %.1f GiB max heap, %s%n", Runtime.getRuntime().availableProcessors(),

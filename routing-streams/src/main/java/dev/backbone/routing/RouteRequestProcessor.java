@@ -90,7 +90,8 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
 
     @Override
     public void close() {
-        // Kafka Streams commits a task before it closes it cleanly, so the hook has written the pending traces.
+        // Kafka Streams commits a task, stores included, before it closes it cleanly, so the hook has written the
+        // pending traces.
         localTraces.unregister(context.taskId().partition(), traces);
         metrics.untrackCacheSize(this);
         metrics.untrackHeldTraces(this);

@@ -15,8 +15,9 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 /**
  * The routing traces of one task. Traces are written to the store in batches, one changelog record per batch rather
  * than per request: a record per request cost the routing layer about a sixth of its throughput. A batch is written
- * when it reaches {@link #BATCH_BYTES} and whenever Kafka Streams commits the task ({@link TraceCommitHook}), so every
- * trace is in the changelog before the offset of its request is committed.
+ * when it reaches {@link #BATCH_BYTES} and whenever Kafka Streams commits the task ({@link TraceCommitHook}).
+ * NOTE: Kafka Streams 4.3 commits the stores right after the input offsets, so a crash between the two loses the
+ * traces of up to one commit interval, and their requests are not routed again.
  *
  * <p>Each batch carries a Bloom filter of its request ids instead of an index entry per request: adding an id sets
  * three bits, and nothing per request stays on the heap but the trace's bytes. A query checks the filters of all
@@ -32,8 +33,8 @@ final class RoutingTraces {
     /** A batch is written once its encoded traces reach this size, far below Kafka's default 1 MB record limit. */
     static final int BATCH_BYTES = 64 * 1024;
     /**
-     * Bits of a batch's Bloom filter. A full batch contains about 450 traces; with 3 bits per id the filter then matches
-     * an absent id in about 0.4 % of batches, and each such match costs one batch decoded.
+     * Bits of a batch's Bloom filter. A full batch contains about 450 traces. With 3 bits per id, the filter then
+     * matches an absent id in about 0.4 % of batches, and each such match costs one batch decoded.
      */
     static final int FILTER_BITS = 8192;
 

@@ -1,15 +1,16 @@
 package dev.backbone.routing;
 
 import java.util.Map;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.StateStoreContext;
 import org.apache.kafka.streams.state.StoreBuilder;
 
 /**
- * A state store without data that runs an action whenever Kafka Streams flushes the stores of its task, which it
- * does at every commit before it commits the task's input offsets. The route processor writes its pending routing
- * traces there ({@link RoutingTraces#flush()}), so a trace reaches the changelog before its request counts as
- * processed. Processor API stores have no other hook into the commit. Used on the stream thread only.
+ * A state store without data that runs an action whenever Kafka Streams commits the stores of its task. Kafka Streams
+ * 4.3 does that at every commit of the task, right after it committed the task's input offsets. The route processor
+ * writes its pending routing traces there ({@link RoutingTraces#flush()}). Processor API stores have no other hook
+ * into the commit. Used on the stream thread only.
  */
 final class TraceCommitHook implements StateStore {
 
@@ -44,7 +45,7 @@ final class TraceCommitHook implements StateStore {
     }
 
     @Override
-    public void flush() {
+    public void commit(Map<TopicPartition, Long> changelogOffsets) {
         onCommit.run();
     }
 
