@@ -71,9 +71,9 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
         TraceCommitHook commitHook = context.getStateStore(RoutingTopology.TRACE_COMMIT_HOOK);
         commitHook.onCommit(traces::flush);
         localTraces.register(context.taskId().partition(), traces);
-        metrics.trackHeldTraces(this, traces::traceCount);
+        metrics.trackTraceCount(this, traces::traceCount);
         if (config.traceRetentionMs() > 0) {
-            // Traces live up to a tenth of the retention longer than configured.
+            // Traces live up to a tenth of the retention, plus one commit interval, longer than configured.
             context.schedule(Duration.ofMillis(config.traceRetentionMs() / 10), PunctuationType.WALL_CLOCK_TIME,
                     traces::purgeExpired);
         } else {
@@ -94,7 +94,7 @@ final class RouteRequestProcessor implements Processor<String, ClientRequest, Ob
         // pending traces.
         localTraces.unregister(context.taskId().partition(), traces);
         metrics.untrackCacheSize(this);
-        metrics.untrackHeldTraces(this);
+        metrics.untrackTraceCount(this);
     }
 
     @Override

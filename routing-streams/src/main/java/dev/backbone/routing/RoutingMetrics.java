@@ -30,7 +30,7 @@ final class RoutingMetrics {
     /** Entry counts of the client DNS caches of this instance's tasks, by the processor that owns each. */
     private final Map<Object, LongSupplier> cacheSizes = new ConcurrentHashMap<>();
     /** Trace counts of the routing traces of this instance's tasks, by the processor that owns each. */
-    private final Map<Object, LongSupplier> heldTraces = new ConcurrentHashMap<>();
+    private final Map<Object, LongSupplier> traceCounts = new ConcurrentHashMap<>();
 
     RoutingMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -48,7 +48,7 @@ final class RoutingMetrics {
                 .description("Entries in the client DNS caches of this instance's tasks, approximate")
                 .strongReference(true)
                 .register(registry);
-        Gauge.builder("backbone.routing.traces.held", this, metrics -> sum(metrics.heldTraces))
+        Gauge.builder("backbone.routing.traces.held", this, metrics -> sum(metrics.traceCounts))
                 .description("Routing traces held by this instance's tasks, in written batches or pending; a request "
                         + "routed again counts once per trace")
                 .strongReference(true)
@@ -79,13 +79,13 @@ final class RoutingMetrics {
         cacheSizes.remove(owner);
     }
 
-    /** Adds a task's count of routing traces to its gauge until {@link #untrackHeldTraces(Object)}. */
-    void trackHeldTraces(Object owner, LongSupplier held) {
-        heldTraces.put(owner, held);
+    /** Adds a task's count of routing traces to its gauge until {@link #untrackTraceCount(Object)}. */
+    void trackTraceCount(Object owner, LongSupplier traceCount) {
+        traceCounts.put(owner, traceCount);
     }
 
-    void untrackHeldTraces(Object owner) {
-        heldTraces.remove(owner);
+    void untrackTraceCount(Object owner) {
+        traceCounts.remove(owner);
     }
 
     private static double sum(Map<Object, LongSupplier> counts) {

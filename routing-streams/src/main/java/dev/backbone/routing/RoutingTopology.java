@@ -58,11 +58,11 @@ public final class RoutingTopology {
     /**
      * In-memory store of batches of {@link RoutingTrace}, kept for {@code trace.retention.ms}: keys are numbers that rise
      * with each batch of a task, values the traces as {@link StoreSerdes#readTraceBatch} reads them. It is partitioned by
-     * client id like the requests, so a query by request id asks every instance. {@link RoutingTraces} explains the
+     * client id like the requests, so a query by request id queries every instance. {@link RoutingTraces} explains the
      * batches; it replaced the store {@code routing-traces}, which held one trace per key.
      */
     public static final String ROUTING_TRACES_STORE = "routing-trace-batches";
-    /** A store without data whose flush at each commit writes the pending routing traces ({@link TraceCommitHook}). */
+    /** A store without data whose commit writes the pending routing traces at each task commit ({@link TraceCommitHook}). */
     public static final String TRACE_COMMIT_HOOK = "routing-trace-commit-hook";
 
     private RoutingTopology() {

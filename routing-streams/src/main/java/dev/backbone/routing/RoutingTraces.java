@@ -65,10 +65,8 @@ final class RoutingTraces {
 
         void add(RoutingTrace trace) {
             int hash = spread(trace.requestId().hashCode());
-            // Double hashing: bits h, h + step and h + 2 step, with an odd step from the hash's upper bits.
-            int step = hash >>> 16 | 1;
             for (int i = 0; i < 3; i++) {
-                int bit = (hash + i * step) & (FILTER_BITS - 1);
+                int bit = bit(hash, i);
                 filter[bit >>> 6] |= 1L << bit;
             }
             newestRoutedAtMs = Math.max(newestRoutedAtMs, trace.routedAtMs());
@@ -77,14 +75,22 @@ final class RoutingTraces {
 
         boolean mightContain(String requestId) {
             int hash = spread(requestId.hashCode());
-            int step = hash >>> 16 | 1;
             for (int i = 0; i < 3; i++) {
-                int bit = (hash + i * step) & (FILTER_BITS - 1);
+                int bit = bit(hash, i);
                 if ((filter[bit >>> 6] & 1L << bit) == 0) {
                     return false;
                 }
             }
             return true;
+        }
+
+        /**
+         * Returns the {@code i}-th filter bit of an id by double hashing: h, h + step and h + 2 step, with an odd step
+         * from the hash's upper bits.
+         */
+        private static int bit(int hash, int i) {
+            int step = hash >>> 16 | 1;
+            return (hash + i * step) & (FILTER_BITS - 1);
         }
 
         /** Mixes the bits of {@link String#hashCode()}, whose low bits vary little between similar ids. */
